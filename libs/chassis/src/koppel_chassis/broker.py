@@ -1,0 +1,198 @@
+"""The Kafka broker every service uses.
+
+- Producer: idempotent, acks=all — a publish that returned is on every in-sync replica.
+- Consumers: NACK_ON_ERROR. FastStream's Kafka default (ACK_FIRST) auto-commits
+  before the handler has run, which loses orders on a crash. With NACK_ON_ERROR
+  the offset is committed after the handler returned, i.e. after the effect is
+  recorded, and a handler that raises is redelivered from the same offset.
+- Undecodable messages never reach a handler: they go to `<topic>.dlq` with
+  the error and origin in headers, and the consumer keeps going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream import AckPolicy, BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.message import StreamMessage
+from koppel_contracts import ALL_TOPICS, Envelope, Topic, dead_letter_topic, event_key
+from koppel_contracts.topics import (
+    DLQ_HEADER_CONSUMER,
+    DLQ_HEADER_ERROR,
+    DLQ_HEADER_FAILED_AT,
+    DLQ_HEADER_ORIGINAL_OFFSET,
+    DLQ_HEADER_ORIGINAL_PARTITION,
+    DLQ_HEADER_ORIGINAL_TOPIC,
+)
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import ValidationError
+
+from .logging import log_context
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """Actual topic names: the contract's name behind an optional prefix."""
+
+    prefix: str = ""
+
+    def name(self, topic: Topic | str) -> str:
+        return self.prefix + (topic.name if isinstance(topic, Topic) else topic)
+
+    def dead_letter(self, topic: Topic | str) -> str:
+        return dead_letter_topic(self.name(topic))
+
+    def contract_for(self, actual_name: str) -> Topic | None:
+        if not actual_name.startswith(self.prefix):
+            return None
+        bare = actual_name[len(self.prefix) :]
+        return next((t for t in ALL_TOPICS if t.name == bare), None)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each failing field, e.g. `order.totals.total_incl_vat: ...`."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "<event>"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def decode_event(topic: Topic, body: bytes) -> Any:
+    """Validate a message body against its topic's contract; raises ValueError with a reason."""
+    try:
+        return topic.event.model_validate_json(body)
+    except ValidationError as error:
+        raise ValueError(describe_validation_error(error)) from None
+
+
+class _Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.dead_letters = Counter(
+            "koppel_dead_letters_total",
+            "Messages sent to a dead-letter topic",
+            ["topic"],
+            registry=registry,
+        )
+        self.redeliveries = Counter(
+            "koppel_redeliveries_total",
+            "Messages handed back to Kafka for redelivery after a handler error",
+            ["topic"],
+            registry=registry,
+        )
+
+
+def _dead_letter_middleware(
+    broker_ref: list[KafkaBroker], settings: ServiceSettings, names: TopicNames, metrics: _Metrics
+) -> type[BaseMiddleware]:
+    class DeadLetterMiddleware(BaseMiddleware):
+        async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+            record = msg.raw_message
+            topic_name: str = getattr(record, "topic", "")
+            contract = names.contract_for(topic_name)
+            # Tombstones on compacted topics carry no body: they are deletions, not errors.
+            if contract is not None and msg.body:
+                try:
+                    decode_event(contract, msg.body)
+                except ValueError as error:
+                    await self._dead_letter(record, topic_name, str(error))
+                    return None
+            ids = _ids_from_key(getattr(record, "key", None))
+            with log_context(**ids, topic=topic_name, offset=getattr(record, "offset", None)):
+                try:
+                    return await call_next(msg)
+                except Exception:
+                    metrics.redeliveries.labels(topic_name).inc()
+                    log.exception("handler failed; message will be redelivered")
+                    # Without a pause a broken dependency (MongoDB down) turns the
+                    # seek-back into a hot loop.
+                    await asyncio.sleep(settings.redelivery_delay_seconds)
+                    raise
+
+        async def _dead_letter(self, record: Any, topic_name: str, error: str) -> None:
+            headers = {
+                DLQ_HEADER_ERROR: error[:4000],
+                DLQ_HEADER_ORIGINAL_TOPIC: topic_name,
+                DLQ_HEADER_ORIGINAL_PARTITION: str(record.partition),
+                DLQ_HEADER_ORIGINAL_OFFSET: str(record.offset),
+                DLQ_HEADER_CONSUMER: settings.service_name,
+                DLQ_HEADER_FAILED_AT: datetime.now(UTC).isoformat(),
+            }
+            await broker_ref[0].publish(
+                record.value,
+                topic=dead_letter_topic(topic_name),
+                key=record.key,
+                headers=headers,
+            )
+            metrics.dead_letters.labels(topic_name).inc()
+            log.warning(
+                "undecodable message sent to dead-letter topic",
+                extra={"dead_letter_error": error, "topic": topic_name, "offset": record.offset},
+            )
+
+    return DeadLetterMiddleware
+
+
+def _ids_from_key(key: bytes | None) -> dict[str, str]:
+    if not key:
+        return {}
+    text = key.decode(errors="replace")
+    connection_id, _, order_ref = text.partition(":")
+    return {"connection_id": connection_id, "order_ref": order_ref or None}  # type: ignore[dict-item]
+
+
+def create_broker(
+    settings: ServiceSettings,
+    registry: CollectorRegistry,
+    *,
+    extra_middlewares: Sequence[Any] = (),
+) -> KafkaBroker:
+    names = TopicNames(settings.topic_prefix)
+    metrics = _Metrics(registry)
+    broker_ref: list[KafkaBroker] = []
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks="all",
+        enable_idempotence=True,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        middlewares=(
+            KafkaPrometheusMiddleware(registry=registry),
+            _dead_letter_middleware(broker_ref, settings, names, metrics),
+            *extra_middlewares,
+        ),
+        logger=logging.getLogger(f"{settings.service_name}.kafka"),
+    )
+    broker_ref.append(broker)
+    return broker
+
+
+class EventPublisher:
+    """Publishes contract events with their key rule and ids in headers."""
+
+    def __init__(self, broker: KafkaBroker, names: TopicNames) -> None:
+        self.broker = broker
+        self.names = names
+
+    async def publish(self, topic: Topic, event: Envelope) -> None:
+        await self.broker.publish(
+            event.model_dump_json().encode(),
+            topic=self.names.name(topic),
+            key=event_key(event).encode(),
+            message_id=event.event_id,
+            correlation_id=event.correlation_id or event.event_id,
+            headers={
+                "event_type": str(getattr(event, "event_type", "")),
+                "content-type": "application/json",
+            },
+        )

@@ -1,0 +1,93 @@
+"""Each service's own copy of the connection settings it needs.
+
+Settings arrive whole on the compacted `config.connections.v1` topic; the
+latest version wins, so a replayed older event never overwrites a newer one.
+Secrets stay encrypted in the document and are decrypted only in memory, when
+a client needs them (`SecretBox.decrypt`). A tombstone removes the connection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from faststream.kafka import KafkaMessage
+from koppel_contracts import CONNECTIONS, ConnectionSettings, ConnectionSettingsEvent
+
+from .mongo import AsyncCollection, Document, DuplicateKeyError, IndexSpec
+from .service import Service
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "connections"
+INDEXES = [IndexSpec(COLLECTION, [("version", 1)])]
+
+SettingsChanged = Callable[[str, ConnectionSettings | None], Awaitable[None]]
+
+
+class ConnectionStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def apply(self, event: ConnectionSettingsEvent) -> bool:
+        """Store the event when it is newer than what we have; True when it was."""
+        try:
+            result = await self.collection.update_one(
+                {"_id": event.connection_id, "version": {"$lt": event.version}},
+                {
+                    "$set": {
+                        "version": event.version,
+                        "settings": event.settings.model_dump(mode="json"),
+                        "updated_at": datetime.now(UTC),
+                    }
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # we already hold this version or a newer one
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    async def remove(self, connection_id: str) -> None:
+        await self.collection.delete_one({"_id": connection_id})
+
+    async def get(self, connection_id: str) -> ConnectionSettings | None:
+        doc = await self.collection.find_one({"_id": connection_id})
+        return ConnectionSettings.model_validate(doc["settings"]) if doc else None
+
+    async def version_of(self, connection_id: str) -> int | None:
+        doc = await self.collection.find_one({"_id": connection_id}, {"version": 1})
+        return doc["version"] if doc else None
+
+    async def all(self) -> dict[str, ConnectionSettings]:
+        found: dict[str, ConnectionSettings] = {}
+        async for doc in self.collection.find({}):
+            found[doc["_id"]] = ConnectionSettings.model_validate(doc["settings"])
+        return found
+
+
+def follow_connections(
+    service: Service, store: ConnectionStore, on_change: SettingsChanged | None = None
+) -> None:
+    """Keep `store` in step with the settings topic; call `on_change` after each applied change."""
+    service.indexes.extend(INDEXES)
+
+    @service.subscriber(CONNECTIONS, purpose="connections")
+    async def handle_connection_settings(msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        if not msg.body:
+            connection_id = raw.key.decode() if raw.key else ""  # type: ignore[union-attr]
+            if connection_id:
+                await store.remove(connection_id)
+                log.info("connection removed", extra={"connection_id": connection_id})
+                if on_change:
+                    await on_change(connection_id, None)
+            return
+        event = ConnectionSettingsEvent.model_validate_json(msg.body)
+        if await store.apply(event):
+            log.info(
+                "connection settings applied",
+                extra={"connection_id": event.connection_id, "version": event.version},
+            )
+            if on_change:
+                await on_change(event.connection_id, event.settings)

@@ -1,0 +1,192 @@
+"""The runtime every Koppel service is: Kafka broker + MongoDB + HTTP + background loops.
+
+A service module builds one `Service`, registers its subscribers, routes and
+background loops on it, and calls `run()`. Start-up connects MongoDB and creates
+indexes before the broker starts consuming, so no message is handled against a
+database without its unique indexes. SIGTERM (uvicorn) stops the consumers
+first, then the background loops, then closes the clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from faststream.kafka import KafkaBroker
+from koppel_contracts import Topic
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .broker import EventPublisher, TopicNames, create_broker
+from .logging import configure_logging
+from .mongo import IndexSpec, create_mongo_client, ensure_indexes
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[], Awaitable[None]]
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class Service:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        indexes: Sequence[IndexSpec] = (),
+    ) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.names = TopicNames(settings.topic_prefix)
+        self.broker: KafkaBroker = create_broker(settings, self.registry)
+        self.publisher = EventPublisher(self.broker, self.names)
+        self.mongo = create_mongo_client(settings)
+        self.db = self.mongo[settings.database_name]
+        self.indexes: list[IndexSpec] = list(indexes)
+        self.routes: list[BaseRoute] = []
+        self._loops: list[tuple[str, Loop]] = []
+        self._running: list[asyncio.Task[None]] = []
+        self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
+        self._readiness: list[tuple[str, ReadinessCheck]] = []
+        self.started = False
+
+    # --- registration -------------------------------------------------------
+
+    def subscriber(self, topic: Topic, *, purpose: str = "main", **options: Any) -> Any:
+        """A consumer of one contract topic in this service's consumer group."""
+        options.setdefault("auto_offset_reset", "earliest")
+        return self.broker.subscriber(
+            self.names.name(topic), group_id=self.settings.group_id(purpose), **options
+        )
+
+    def loop(self, name: str) -> Callable[[Loop], Loop]:
+        """A background loop (poller, scheduler) kept running for the service's lifetime."""
+
+        def register(fn: Loop) -> Loop:
+            self._loops.append((name, fn))
+            return fn
+
+        return register
+
+    def on_start(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        self._on_start.append(fn)
+        return fn
+
+    def on_stop(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        self._on_stop.append(fn)
+        return fn
+
+    def readiness_check(self, name: str, check: ReadinessCheck) -> None:
+        self._readiness.append((name, check))
+
+    def add_route(self, route: BaseRoute) -> None:
+        self.routes.append(route)
+
+    # --- lifecycle ----------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.mongo.aconnect()
+        await ensure_indexes(self.db, self.indexes)
+        for hook in self._on_start:
+            await hook()
+        await self.broker.start()
+        for name, fn in self._loops:
+            self._running.append(asyncio.create_task(self._supervise(name, fn), name=name))
+        self.started = True
+        log.info("service started", extra={"http_port": self.settings.http_port})
+
+    async def stop(self) -> None:
+        self.started = False
+        # Consumers first: whatever is in flight finishes and commits before
+        # the loops and clients it depends on go away.
+        await self.broker.stop()
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+        self._running.clear()
+        for hook in reversed(self._on_stop):
+            await hook()
+        await self.mongo.close()
+        log.info("service stopped")
+
+    async def _supervise(self, name: str, fn: Loop) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await fn()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background loop crashed; restarting", extra={"loop": name})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    # --- health -------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, bool]:
+        async def kafka() -> bool:
+            return await self.broker.ping(timeout=3.0)
+
+        async def mongo() -> bool:
+            await asyncio.wait_for(self.db.command("ping"), timeout=3.0)
+            return True
+
+        results: dict[str, bool] = {}
+        for name, check in [("kafka", kafka), ("mongodb", mongo), *self._readiness]:
+            try:
+                results[name] = bool(await check())
+            except Exception:
+                results[name] = False
+        return results
+
+    def asgi(self) -> Starlette:
+        async def livez(_: Request) -> Response:
+            return JSONResponse({"status": "alive"})
+
+        async def readyz(_: Request) -> Response:
+            checks = await self.readiness() if self.started else {"started": False}
+            ready = self.started and all(checks.values())
+            return JSONResponse(
+                {"status": "ready" if ready else "not ready", "checks": checks},
+                status_code=200 if ready else 503,
+            )
+
+        async def metrics(_: Request) -> Response:
+            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+        @asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        routes: list[BaseRoute] = [
+            Route("/livez", livez),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *self.routes,
+        ]
+        return Starlette(routes=routes, lifespan=lifespan)
+
+    def run(self) -> None:
+        """Serve until SIGTERM/SIGINT; uvicorn turns the signal into a clean lifespan shutdown."""
+        configure_logging(self.settings.service_name, self.settings.log_level)
+        uvicorn.run(
+            self.asgi(),
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=20,
+        )

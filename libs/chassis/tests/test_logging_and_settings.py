@@ -1,0 +1,48 @@
+import json
+import logging
+
+import pytest
+from koppel_chassis import ServiceSettings, configure_logging, log_context, redact
+from pydantic_settings import SettingsConfigDict
+
+
+def test_log_lines_are_json_with_ids_and_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("ingest-test")
+    log = logging.getLogger("koppel.test")
+    with log_context(connection_id="shop-a", order_ref="42"):
+        log.info("fetched %s with password=%s", "enc:v1:gAAAAAsecretblob", "hunter2")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["connection_id"] == "shop-a"
+    assert line["order_ref"] == "42"
+    assert line["service"] == "ingest-test"
+    assert line["level"] == "INFO"
+    assert "secretblob" not in line["message"]
+    assert "hunter2" not in line["message"]
+
+
+def test_context_does_not_leak_after_the_block(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("svc")
+    with log_context(connection_id="a"):
+        pass
+    logging.getLogger("x").warning("outside")
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "connection_id" not in line
+
+
+def test_redact_masks_query_credentials() -> None:
+    assert redact("GET /x?token=abc&x=1") == "GET /x?token=***&x=1"
+
+
+def test_settings_use_the_service_prefix_and_mask_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    class LedgerSettings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="KOPPEL_LEDGER_TEST_")
+        service_name: str = "ledger-test"
+
+    monkeypatch.setenv("KOPPEL_LEDGER_TEST_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("KOPPEL_LEDGER_TEST_MONGODB_URI", "mongodb://user:pw@db/")
+    monkeypatch.setenv("KOPPEL_LEDGER_TEST_SECRETS_KEY", "very-secret")
+    settings = LedgerSettings()
+    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    assert settings.database_name == "ledger_test"
+    assert settings.group_id() == "ledger-test.main"
+    assert "pw@" not in repr(settings) and "very-secret" not in repr(settings)

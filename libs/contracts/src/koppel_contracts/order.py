@@ -1,0 +1,200 @@
+"""The canonical order: what every ingest service publishes, whatever the shop.
+
+Nothing shop-specific lives here; every ledger service books from this shape.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from .envelope import ContractModel, Envelope, content_hash, make_event_id
+from .money import Money, Quantity, VatRate, summing_tolerance
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Address(ContractModel):
+    company_name: str | None = None
+    full_name: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    house_number_suffix: str | None = None
+    address_line: str | None = Field(
+        default=None, description="Free-form first line when the shop has no street/number split"
+    )
+    postal_code: str | None = None
+    city: str | None = None
+    country_code: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+
+
+class Customer(ContractModel):
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    vat_number: str | None = Field(default=None, description="EU VAT id, e.g. NL123456789B01")
+    phone: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _lowercase_email(cls, value: str | None) -> str | None:
+        # Debtors are matched by e-mail; shops keep whatever case the customer typed.
+        return value.lower() if value else value
+
+    @field_validator("vat_number")
+    @classmethod
+    def _compact_vat_number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        return value.replace(" ", "").replace(".", "").upper()
+
+
+class OrderLine(ContractModel):
+    sku: str | None = None
+    ean: str | None = None
+    description: str
+    quantity: Quantity
+    unit_price_excl_vat: Money
+    unit_price_incl_vat: Money
+    vat_rate: VatRate
+    discount_excl_vat: Money = Decimal(0)
+    discount_incl_vat: Money = Decimal(0)
+    total_excl_vat: Money
+    total_incl_vat: Money
+
+    @model_validator(mode="after")
+    def _line_adds_up(self) -> Self:
+        tolerance = summing_tolerance(1) * max(Decimal(1), abs(self.quantity))
+        expected_incl = self.quantity * self.unit_price_incl_vat - self.discount_incl_vat
+        if abs(expected_incl - self.total_incl_vat) > tolerance:
+            raise ValueError(
+                f"total_incl_vat {self.total_incl_vat} does not equal quantity"
+                f" x unit_price_incl_vat - discount_incl_vat = {expected_incl}"
+            )
+        expected_excl = self.quantity * self.unit_price_excl_vat - self.discount_excl_vat
+        if abs(expected_excl - self.total_excl_vat) > tolerance:
+            raise ValueError(
+                f"total_excl_vat {self.total_excl_vat} does not equal quantity"
+                f" x unit_price_excl_vat - discount_excl_vat = {expected_excl}"
+            )
+        return self
+
+
+class OrderDiscount(ContractModel):
+    """An order-level discount (coupon, loyalty credit). Amounts are positive reductions."""
+
+    description: str
+    amount_excl_vat: Money = Field(ge=0)
+    amount_incl_vat: Money = Field(ge=0)
+    vat_rate: VatRate | None = Field(
+        default=None, description="None: the discount applies to the goods proportionally"
+    )
+
+
+class Charge(ContractModel):
+    """Shipping or payment costs. A None rate means: follows the VAT of the goods."""
+
+    description: str
+    amount_excl_vat: Money
+    amount_incl_vat: Money
+    vat_rate: VatRate | None = None
+
+
+class OrderTotals(ContractModel):
+    total_excl_vat: Money
+    total_vat: Money
+    total_incl_vat: Money
+
+
+class CanonicalOrder(ContractModel):
+    source_order_id: str = Field(min_length=1, description="The shop's id of this version")
+    order_number: str = Field(min_length=1)
+    status: OrderStatus
+    source_status: str | None = Field(default=None, description="The shop's own status code")
+    paid: bool
+    paid_at: AwareDatetime | None = None
+    placed_at: AwareDatetime
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    prices_include_vat: bool
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address | None = None
+    payment_method: str | None = None
+    lines: list[OrderLine] = Field(min_length=1)
+    discounts: list[OrderDiscount] = Field(default_factory=list)
+    shipping: Charge | None = None
+    payment_costs: Charge | None = None
+    totals: OrderTotals
+
+    @property
+    def charges(self) -> list[Charge]:
+        return [c for c in (self.shipping, self.payment_costs) if c is not None]
+
+    @model_validator(mode="after")
+    def _parts_add_up_to_totals(self) -> Self:
+        counted = len(self.lines) + len(self.discounts) + len(self.charges)
+        tolerance = summing_tolerance(counted)
+        for side in ("incl", "excl"):
+            parts = (
+                sum((getattr(line, f"total_{side}_vat") for line in self.lines), Decimal(0))
+                - sum((getattr(d, f"amount_{side}_vat") for d in self.discounts), Decimal(0))
+                + sum((getattr(c, f"amount_{side}_vat") for c in self.charges), Decimal(0))
+            )
+            stated = getattr(self.totals, f"total_{side}_vat")
+            if abs(parts - stated) > tolerance:
+                raise ValueError(
+                    f"totals.total_{side}_vat is {stated} but lines - discounts + costs add up to"
+                    f" {parts} (tolerance {tolerance})"
+                )
+        vat = self.totals.total_incl_vat - self.totals.total_excl_vat
+        if abs(vat - self.totals.total_vat) > summing_tolerance(1):
+            raise ValueError(
+                f"totals.total_vat is {self.totals.total_vat} but incl - excl is {vat}"
+            )
+        return self
+
+
+class OrderEventKind(StrEnum):
+    CREATED = "created"
+    AMENDED = "amended"
+    CANCELLED = "cancelled"
+
+
+class OrderEvent(Envelope):
+    """One revision of one order, on `shop.orders.v1`, keyed `connection_id:order_ref`."""
+
+    event_type: Literal["order"] = "order"
+    schema_version: Literal[1] = 1
+    kind: OrderEventKind
+    order_ref: str = Field(
+        min_length=1,
+        description="Stable id of the order across shop re-issues (the first source order id)",
+    )
+    revision: int = Field(ge=1, description="1 for the first publication, +1 per change")
+    supersedes_source_order_id: str | None = Field(
+        default=None, description="Set when the shop re-issued the order under a new id"
+    )
+    content_hash: str = Field(description="SHA-256 of the order as published")
+    order: CanonicalOrder
+
+
+def order_event_id(
+    connection_id: str, order_ref: str, kind: OrderEventKind, order_hash: str
+) -> str:
+    """The same change of the same order yields the same id, so a re-publish is recognisable."""
+    return make_event_id("order", connection_id, order_ref, kind.value, order_hash)
+
+
+def order_content_hash(order: CanonicalOrder) -> str:
+    return content_hash(order)

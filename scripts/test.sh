@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, unit and integration tests on real Kafka and a
+# real MongoDB-compatible server (started here when none is given).
+# Extra arguments go to pytest, e.g. `scripts/test.sh -m "not integration"`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh || exit 1
+export PATH="$HOME/.local/bin:$PATH"
+
+uv run ruff check . || exit 1
+uv run ruff format --check . || exit 1
+
+uv run pytest "$@"
+status=$?
+if [ "$status" -eq 5 ]; then
+  echo "test.sh: pytest collected no tests — that is a failure here" >&2
+  exit 1
+fi
+exit "$status"
