@@ -16,4 +16,4 @@ for tool in java mvn go; do
     exit 1
   }
 done
-uv sync --locked --quiet
+uv sync --all-packages --locked --quiet
