@@ -1,5 +1,6 @@
 """`koppel connections` against the real broker."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,20 @@ def cli_env(kafka_topics, kafka_bootstrap, topic_prefix, secrets_key) -> dict[st
     }
 
 
+class Cli:
+    """The CLI runs its own event loop (asyncio.run), so tests call it from a thread."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.runner = CliRunner()
+
+    async def __call__(self, *args: str):
+        return await asyncio.to_thread(self.runner.invoke, app, list(args), env=self.env)
+
+
 async def test_put_list_show_delete(cli_env, kafka_bootstrap, kafka_topics) -> None:
-    runner = CliRunner()
-    put = runner.invoke(app, ["connections", "put", str(EXAMPLE)], env=cli_env)
+    koppel = Cli(cli_env)
+    put = await koppel("connections", "put", str(EXAMPLE))
     assert put.exit_code == 0, put.output
     assert "published connection koffie-ccv-octopus" in put.output
 
@@ -33,18 +45,18 @@ async def test_put_list_show_delete(cli_env, kafka_bootstrap, kafka_topics) -> N
     assert events[0].settings.ledger.credentials["password"].startswith("enc:v1:")
     assert "replace-with" not in events[0].model_dump_json()
 
-    listed = runner.invoke(app, ["connections", "list"], env=cli_env)
+    listed = await koppel("connections", "list")
     assert listed.exit_code == 0, listed.output
     assert "koffie-ccv-octopus" in listed.output and "octopus" in listed.output
 
-    shown = runner.invoke(app, ["connections", "show", "koffie-ccv-octopus"], env=cli_env)
+    shown = await koppel("connections", "show", "koffie-ccv-octopus")
     assert shown.exit_code == 0, shown.output
     assert "password: '********'" in shown.output or "password: ********" in shown.output
     assert "enc:v1:" not in shown.output and "replace-with" not in shown.output
 
-    deleted = runner.invoke(app, ["connections", "delete", "koffie-ccv-octopus"], env=cli_env)
+    deleted = await koppel("connections", "delete", "koffie-ccv-octopus")
     assert deleted.exit_code == 0
-    assert "no connections" in runner.invoke(app, ["connections", "list"], env=cli_env).output
+    assert "no connections" in (await koppel("connections", "list")).output
 
 
 async def test_a_broken_file_publishes_nothing(
@@ -52,7 +64,7 @@ async def test_a_broken_file_publishes_nothing(
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(EXAMPLE.read_text().replace("system: octopus", "system: exact"))
-    result = CliRunner().invoke(app, ["connections", "put", str(broken)], env=cli_env)
+    result = await Cli(cli_env)("connections", "put", str(broken))
     assert result.exit_code == 1
     assert "field 'ledger.system'" in result.output
     events = await read_events(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis import IndexSpec, Service
 from koppel_contracts import SHOP_ORDERS, OrderEvent
 from koppel_testkit import make_order_event, publish_raw
@@ -74,15 +74,11 @@ async def test_same_event_twice_is_stored_once(
 
 
 async def _committed_offset(bootstrap: str, group: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
+    """Sum of the group's committed offsets on `topic`: the offset moves only after the effect."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        total = 0
-        for p in partitions:
-            total += await consumer.committed(TopicPartition(topic, p)) or 0
-        return total
+        offsets = await admin.list_consumer_group_offsets(group)
     finally:
-        await consumer.stop()
+        await admin.close()
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)

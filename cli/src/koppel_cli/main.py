@@ -5,6 +5,8 @@
     koppel connections list            what the settings topic holds now
     koppel connections show ID         one connection, secrets masked
     koppel connections delete ID       publish a tombstone
+    koppel topics ensure ...           create every contract topic (idempotent)
+    koppel replay reset-offsets ...    re-consume a topic from a time (dry run first)
 
 Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX.
 """
@@ -22,11 +24,15 @@ from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings, genera
 from ruamel.yaml import YAML
 
 from .connections import delete_connection, publish_connection, read_connections
+from .replay import app as replay_app
 from .settings_file import SettingsFileError, load_connection_file, masked
+from .topics import app as topics_app
 
 app = typer.Typer(no_args_is_help=True, help="Koppel operator commands.")
 connections = typer.Typer(no_args_is_help=True, help="Connection settings (one per koppeling).")
 app.add_typer(connections, name="connections")
+app.add_typer(topics_app, name="topics")
+app.add_typer(replay_app, name="replay")
 
 
 def _settings() -> ServiceSettings:

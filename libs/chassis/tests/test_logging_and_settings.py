@@ -1,9 +1,21 @@
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from koppel_chassis import ServiceSettings, configure_logging, log_context, redact
 from pydantic_settings import SettingsConfigDict
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    # configure_logging replaces the root handlers with one writing to this
+    # test's captured stdout; later tests must not log into a closed stream.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_log_lines_are_json_with_ids_and_no_secrets(capsys: pytest.CaptureFixture[str]) -> None:

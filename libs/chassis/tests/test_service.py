@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -16,7 +17,19 @@ from koppel_contracts import SHOP_ORDERS
 from koppel_contracts.topics import DLQ_HEADER_ERROR, DLQ_HEADER_ORIGINAL_TOPIC
 from koppel_testkit import make_order_event, publish_raw, read_records
 
-from .example_service import build
+EXAMPLE = Path(__file__).with_name("example_service.py")
+
+
+def _load_example():
+    # The example doubles as a standalone program (run by the SIGTERM test), so it
+    # is loaded by path rather than imported as part of a test package.
+    spec = importlib.util.spec_from_file_location("chassis_example_service", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_example().build
 
 
 async def _wait(predicate, timeout: float = 30.0) -> None:
@@ -121,7 +134,7 @@ async def test_sigterm_stops_the_service_cleanly(kafka_topics, make_settings) ->
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
-        str(Path(__file__).with_name("example_service.py")),
+        str(EXAMPLE),
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

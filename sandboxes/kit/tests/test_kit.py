@@ -1,4 +1,5 @@
 import httpx
+import pytest
 from koppel_sandbox_kit import (
     FaultInjector,
     FaultMiddleware,
@@ -30,6 +31,16 @@ async def test_injected_faults_are_consumed_in_order_over_a_real_socket() -> Non
         assert first.status_code == 429 and first.headers["Retry-After"] == "1"
         assert [(await http.get("/orders")).status_code for _ in range(3)] == [503, 503, 200]
         assert (await http.get("/_control/faults")).json()["injected"] == 3
+
+
+async def test_a_timeout_fault_hangs_until_the_client_gives_up() -> None:
+    async with serve(_app()) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            await http.post("/_control/faults", json={"timeout": True})
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get("/orders", timeout=0.5)
+            assert (await http.get("/orders")).status_code == 200
+    # leaving `serve` returned: the hanging request did not block the shutdown
 
 
 def test_fixed_window_limiter() -> None:

@@ -189,9 +189,9 @@ class EventPublisher:
             event.model_dump_json().encode(),
             topic=self.names.name(topic),
             key=event_key(event).encode(),
-            message_id=event.event_id,
             correlation_id=event.correlation_id or event.event_id,
             headers={
+                "event_id": event.event_id,
                 "event_type": str(getattr(event, "event_type", "")),
                 "content-type": "application/json",
             },

@@ -5,20 +5,36 @@ For operator tools: the compacted settings topic, dead-letter topics.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+
+async def partitions_of(bootstrap: str, topic: str) -> list[int]:
+    """The topic's partition ids, or [] when it does not exist (yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    for found in described:
+        if found.get("topic") == topic and not found.get("error_code"):
+            return sorted(p["partition"] for p in found.get("partitions", ()))
+    return []
 
 
 async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[Any, Any]]:
+    partitions = await partitions_of(bootstrap, topic)
+    if not partitions:
+        return []
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            return []
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
@@ -36,4 +52,15 @@ async def read_to_end(bootstrap: str, topic: str) -> list[ConsumerRecord[Any, An
                     remaining.discard(tp)
         return records
     finally:
+        await stop_consumer(consumer)
+
+
+async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
+    """Stop a consumer; aiokafka may surface the cancellation of its own internal
+    offset task here, which is not a cancellation of ours."""
+    try:
         await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise

@@ -10,22 +10,45 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from koppel_chassis.topic_reader import partitions_of, stop_consumer
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def create_topics(bootstrap: str, names: Sequence[str], partitions: int = 3) -> None:
+async def create_topics(
+    bootstrap: str, names: Sequence[str], partitions: int = 3, timeout: float = 30.0
+) -> None:
+    """Create topics and wait until every partition has a leader.
+
+    A topic is usable only once its partitions' leaders are elected; a test that
+    starts producing earlier meets NotLeaderForPartition errors and flakes.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics(
-            [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
-        )
-    except TopicAlreadyExistsError:
-        pass
+        try:
+            await admin.create_topics(
+                [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
+            )
+        except TopicAlreadyExistsError:
+            pass
+        deadline = time.monotonic() + timeout
+        while not _all_led(await admin.describe_topics(list(names)), partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"partitions of {list(names)} got no leader in {timeout}s")
+            await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+def _all_led(descriptions: list[dict[str, Any]], partitions: int) -> bool:
+    for topic in descriptions:
+        if topic.get("error_code") or len(topic.get("partitions", ())) < partitions:
+            return False
+        if any(p.get("error_code") or p.get("leader", -1) < 0 for p in topic["partitions"]):
+            return False
+    return True
 
 
 async def publish_raw(
@@ -51,21 +74,19 @@ async def read_records(
     `settle` keeps reading that long after the minimum was reached, so a test that
     asserts "exactly one" also sees a second record that would arrive late.
     """
+    records: list[ConsumerRecord[Any, Any]] = []
+    deadline = time.monotonic() + timeout
+    partitions = await partitions_of(bootstrap, topic)
+    while not partitions and time.monotonic() < deadline:  # the topic may not exist yet
+        await asyncio.sleep(0.2)
+        partitions = await partitions_of(bootstrap, topic)
+    if not partitions:
+        return records
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
-    records: list[ConsumerRecord[Any, Any]] = []
     try:
-        deadline = time.monotonic() + timeout
-        partitions: set[int] | None = None
-        while partitions is None and time.monotonic() < deadline:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions is None:
-                await consumer._client.force_metadata_update()  # topic may not exist yet
-                await asyncio.sleep(0.2)
-        if partitions is None:
-            return records
         consumer.assign([TopicPartition(topic, p) for p in partitions])
         await consumer.seek_to_beginning()
         settle_until: float | None = None
@@ -79,7 +100,7 @@ async def read_records(
                     break
         return records
     finally:
-        await consumer.stop()
+        await stop_consumer(consumer)
 
 
 async def read_events(

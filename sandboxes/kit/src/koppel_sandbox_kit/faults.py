@@ -8,6 +8,7 @@ in order: a rule with `times: 2` fails the next two matching requests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,12 +77,22 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if rule.timeout:
-            await asyncio.sleep(3600)
+            await _hang_until_client_leaves(receive)
+            return
         if rule.delay_seconds:
             await asyncio.sleep(rule.delay_seconds)
         body = rule.body if rule.body is not None else {"error": f"injected fault {rule.status}"}
         response = JSONResponse(body, status_code=rule.status, headers=rule.headers)
         await response(scope, receive, send)
+
+
+async def _hang_until_client_leaves(receive: Receive, cap_seconds: float = 600.0) -> None:
+    """Never answer, like a stuck upstream — but stop as soon as the client gives up,
+    so a server shutting down after a timeout test does not wait for this request."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(cap_seconds):
+            while (await receive())["type"] != "http.disconnect":
+                pass
 
 
 def fault_routes(injector: FaultInjector, prefix: str = "/_control") -> list[Route]:
