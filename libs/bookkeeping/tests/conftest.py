@@ -1,0 +1,44 @@
+"""Shared fixtures: a merchant mapping that covers every treatment the tests use."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from koppel_contracts import Mapping, VatAccountMapping, VatTreatment
+
+
+def _account(rate: str, treatment: VatTreatment, account: str, code: str, country=None):
+    return VatAccountMapping(
+        vat_rate=Decimal(rate),
+        treatment=treatment,
+        country_code=country,
+        ledger_account=account,
+        vat_code=code,
+    )
+
+
+FULL_MAPPING = Mapping(
+    vat_accounts=[
+        _account("21", VatTreatment.DOMESTIC, "8000", "VH"),
+        _account("9", VatTreatment.DOMESTIC, "8010", "VL"),
+        _account("0", VatTreatment.DOMESTIC, "8020", "V0"),
+        _account("19", VatTreatment.OSS, "8100", "OSS-DE-19", "DE"),
+        _account("7", VatTreatment.OSS, "8101", "OSS-DE-7", "DE"),
+        _account("0", VatTreatment.OSS, "8102", "OSS-DE-0", "DE"),
+        _account("0", VatTreatment.ICP, "8200", "ICP"),
+        _account("0", VatTreatment.EXPORT, "8300", "EXP"),
+    ]
+)
+
+DOMESTIC_ONLY = Mapping(vat_accounts=FULL_MAPPING.vat_accounts[:3])
+
+
+@pytest.fixture(scope="session")  # session: hypothesis tests use it too
+def mapping() -> Mapping:
+    return FULL_MAPPING
+
+
+@pytest.fixture(scope="session")
+def domestic_mapping() -> Mapping:
+    return DOMESTIC_ONLY
