@@ -1,5 +1,6 @@
 """Leases against the real MongoDB-compatible server."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from koppel_chassis import LeaseStore
@@ -45,10 +46,25 @@ async def test_release_lets_another_replica_in_at_once(mongo_db) -> None:
     assert await b.acquire("x", timedelta(minutes=5))
 
 
-async def test_expired_leases_are_purged(mongo_db) -> None:
+async def test_expired_leases_and_tickets_are_purged(mongo_db) -> None:
     clock = Clock()
-    store = LeaseStore(mongo_db["leases"], holder="a", clock=clock)
-    await store.acquire("old", timedelta(seconds=1))
+    a = LeaseStore(mongo_db["leases"], holder="a", clock=clock)
+    b = LeaseStore(mongo_db["leases"], holder="b", clock=clock)
+    await a.acquire("old", timedelta(seconds=1))
+    clock.now += timedelta(seconds=2)
+    assert await b.acquire("old", timedelta(seconds=1))  # leaves a takeover ticket
     clock.now += timedelta(hours=2)
-    assert await store.purge_expired(grace=timedelta(hours=1)) == 1
+    assert await a.purge_expired(grace=timedelta(hours=1)) == 2
     assert await mongo_db["leases"].count_documents({}) == 0
+
+
+async def test_concurrent_replicas_never_share_a_lease(mongo_db) -> None:
+    clock = Clock()
+    replicas = [LeaseStore(mongo_db["leases"], holder=f"r{i}", clock=clock) for i in range(8)]
+    ttl = timedelta(seconds=30)
+    for _round in range(5):
+        won = await asyncio.gather(*(r.acquire("poll:shop-1", ttl) for r in replicas))
+        assert sum(won) == 1, won
+        holder = await replicas[0].holder_of("poll:shop-1")
+        assert holder == replicas[won.index(True)].holder
+        clock.now += ttl + timedelta(seconds=1)  # the winner dies; the lease expires

@@ -1,11 +1,17 @@
 """Per-connection leases in MongoDB, so replicas of a poller never poll the same
 connection at once.
 
-A lease is one document `{_id: name, holder, expires_at}`. Acquiring is one
-atomic find_one_and_update with upsert whose filter only matches a free or
-expired lease (or one we already hold); when someone else holds it, the upsert
-collides with the existing `_id` and raises DuplicateKeyError — that is the
-"no". A holder that dies simply lets the lease expire.
+A lease is one document `{_id: name, holder, generation, expires_at}`. Who gets
+it is decided only by inserts of documents with a unique `_id`, the one write
+that is exclusive on real MongoDB *and* on FerretDB (whose conditional updates
+are a read followed by a write, so two replicas can both "win" one):
+
+- a free name: insert the lease document itself;
+- an expired lease of generation g: insert the takeover ticket `name@g+1`; only
+  the replica whose ticket insert succeeds then moves the lease to g+1.
+
+A holder that dies simply lets its lease expire. Tickets of past generations
+are removed by `purge_expired`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from .mongo import AsyncCollection, Document
@@ -39,16 +44,31 @@ class LeaseStore:
 
     async def acquire(self, name: str, ttl: timedelta) -> bool:
         now = self.clock()
+        current = await self.collection.find_one({"_id": name})
+        if current is None:
+            try:
+                await self.collection.insert_one(
+                    {"_id": name, "holder": self.holder, "generation": 1, "expires_at": now + ttl}
+                )
+            except DuplicateKeyError:
+                return False  # another replica inserted it first
+            return True
+        if current["holder"] == self.holder and current["expires_at"] >= now:
+            return await self.renew(name, ttl)
+        if current["expires_at"] >= now:
+            return False
+        generation = current["generation"] + 1
         try:
-            doc = await self.collection.find_one_and_update(
-                {"_id": name, "$or": [{"expires_at": {"$lt": now}}, {"holder": self.holder}]},
-                {"$set": {"holder": self.holder, "expires_at": now + ttl, "acquired_at": now}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
+            await self.collection.insert_one(
+                {"_id": f"{name}@{generation}", "ticket_of": name, "expires_at": now + ttl}
             )
         except DuplicateKeyError:
-            return False
-        return doc is not None and doc.get("holder") == self.holder
+            return False  # another replica took the expired lease over
+        result = await self.collection.update_one(
+            {"_id": name, "generation": current["generation"]},
+            {"$set": {"holder": self.holder, "generation": generation, "expires_at": now + ttl}},
+        )
+        return result.matched_count == 1
 
     async def renew(self, name: str, ttl: timedelta) -> bool:
         """Extend a lease we hold; False means we lost it and must stop working."""
@@ -60,12 +80,17 @@ class LeaseStore:
         return result.matched_count == 1
 
     async def release(self, name: str) -> None:
-        await self.collection.delete_one({"_id": name, "holder": self.holder})
+        """Give the lease up early: it expires now, so the next replica takes it over."""
+        await self.collection.update_one(
+            {"_id": name, "holder": self.holder},
+            {"$set": {"expires_at": self.clock() - timedelta(microseconds=1)}},
+        )
 
     async def holder_of(self, name: str) -> str | None:
         doc = await self.collection.find_one({"_id": name, "expires_at": {"$gte": self.clock()}})
         return doc["holder"] if doc else None
 
     async def purge_expired(self, grace: timedelta = timedelta(hours=1)) -> int:
+        """Remove leases and takeover tickets that expired more than `grace` ago."""
         result = await self.collection.delete_many({"expires_at": {"$lt": self.clock() - grace}})
         return result.deleted_count
