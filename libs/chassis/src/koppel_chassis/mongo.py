@@ -3,6 +3,8 @@
 Only what real MongoDB *and* FerretDB both do is used anywhere in Koppel:
 single-document atomicity, unique indexes, upserts, find_one_and_update.
 No transactions, no TTL indexes, no change streams — expiry is a periodic delete.
+Where exactly one of several racing replicas must win, decide it with a unique insert:
+FerretDB's conditional updates are not exclusive under concurrency.
 """
 
 from __future__ import annotations
