@@ -114,6 +114,8 @@ def test_event_id_is_deterministic_per_change() -> None:
     assert changed.event_id != first.event_id
     cancelled = make_order_event(kind=OrderEventKind.CANCELLED)
     assert cancelled.event_id != first.event_id
+    same_content_later = make_order_event(revision=3)
+    assert same_content_later.event_id != first.event_id, "A -> B -> A is a new change"
 
 
 def test_key_rule_keeps_an_order_on_one_partition() -> None:
@@ -138,4 +140,4 @@ def test_generated_orders_validate_and_hash_stably(
     assert content_hash(order) == content_hash(
         CanonicalOrder.model_validate_json(order.model_dump_json())
     )
-    assert order_event_id("c", "1", OrderEventKind.CREATED, content_hash(order))
+    assert order_event_id("c", "1", OrderEventKind.CREATED, content_hash(order), 1)

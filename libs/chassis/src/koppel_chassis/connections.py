@@ -31,7 +31,17 @@ class ConnectionStore:
         self.collection = collection
 
     async def apply(self, event: ConnectionSettingsEvent) -> bool:
-        """Store the event when it is newer than what we have; True when it was."""
+        """Store the event unless we hold a newer version; True when the event's
+        version is now the stored one.
+
+        An equal version counts as applied: when reacting to a change failed and
+        Kafka redelivers the event, the reaction (`on_change`) must run again.
+        """
+        stored = await self.version_of(event.connection_id)
+        if stored is not None and stored > event.version:
+            return False
+        if stored == event.version:
+            return True
         try:
             result = await self.collection.update_one(
                 {"_id": event.connection_id, "version": {"$lt": event.version}},
@@ -45,7 +55,8 @@ class ConnectionStore:
                 upsert=True,
             )
         except DuplicateKeyError:
-            return False  # we already hold this version or a newer one
+            # Someone stored a version concurrently; applied if it is this one.
+            return await self.version_of(event.connection_id) == event.version
         return result.modified_count == 1 or result.upserted_id is not None
 
     async def remove(self, connection_id: str) -> None:
@@ -58,6 +69,10 @@ class ConnectionStore:
     async def version_of(self, connection_id: str) -> int | None:
         doc = await self.collection.find_one({"_id": connection_id}, {"version": 1})
         return doc["version"] if doc else None
+
+    async def versions(self) -> dict[str, int]:
+        """Every connection's stored settings version, in one query."""
+        return {d["_id"]: d["version"] async for d in self.collection.find({}, {"version": 1})}
 
     async def all(self) -> dict[str, ConnectionSettings]:
         found: dict[str, ConnectionSettings] = {}

@@ -54,6 +54,7 @@ class Service:
         self._loops: list[tuple[str, Loop]] = []
         self._running: list[asyncio.Task[None]] = []
         self._on_start: list[Callable[[], Awaitable[None]]] = []
+        self._on_stopping: list[Callable[[], Awaitable[None]]] = []
         self._on_stop: list[Callable[[], Awaitable[None]]] = []
         self._readiness: list[tuple[str, ReadinessCheck]] = []
         self.started = False
@@ -80,7 +81,13 @@ class Service:
         self._on_start.append(fn)
         return fn
 
+    def on_stopping(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Runs first on shutdown, while the broker can still publish (drain work in flight)."""
+        self._on_stopping.append(fn)
+        return fn
+
     def on_stop(self, fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """Runs after consumers and loops have stopped, before the clients close."""
         self._on_stop.append(fn)
         return fn
 
@@ -105,6 +112,8 @@ class Service:
 
     async def stop(self) -> None:
         self.started = False
+        for hook in self._on_stopping:
+            await hook()
         # Consumers first: whatever is in flight finishes and commits before
         # the loops and clients it depends on go away.
         await self.broker.stop()

@@ -190,10 +190,14 @@ class OrderEvent(Envelope):
 
 
 def order_event_id(
-    connection_id: str, order_ref: str, kind: OrderEventKind, order_hash: str
+    connection_id: str, order_ref: str, kind: OrderEventKind, order_hash: str, revision: int
 ) -> str:
-    """The same change of the same order yields the same id, so a re-publish is recognisable."""
-    return make_event_id("order", connection_id, order_ref, kind.value, order_hash)
+    """The same change of the same order yields the same id, so a re-publish is recognisable.
+
+    The revision is part of it: an order edited A -> B -> A -> B publishes "B" twice as
+    two different changes, which must not look like one re-published event.
+    """
+    return make_event_id("order", connection_id, order_ref, kind.value, order_hash, str(revision))
 
 
 def order_content_hash(order: CanonicalOrder) -> str:

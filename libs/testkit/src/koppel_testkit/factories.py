@@ -142,7 +142,7 @@ def make_order_event(
     ref = order_ref or order.source_order_id
     digest = order_content_hash(order)
     return OrderEvent(
-        event_id=order_event_id(connection_id, ref, kind, digest),
+        event_id=order_event_id(connection_id, ref, kind, digest, revision),
         occurred_at=datetime.now(UTC),
         connection_id=connection_id,
         source_system=source_system,

@@ -82,10 +82,14 @@ def secrets_key() -> str:
 
 
 @pytest.fixture
-def make_settings(
+async def make_settings(
     kafka_bootstrap: str, mongodb_uri: str, topic_prefix: str, test_id: str, secrets_key: str
-) -> Callable[..., Any]:
-    """Settings for a service under test: real infrastructure, this test's topics and database."""
+) -> AsyncIterator[Callable[..., Any]]:
+    """Settings for a service under test: real infrastructure, this test's topics and database.
+
+    The databases of the settings made here are dropped when the test ends.
+    """
+    databases: set[str] = set()
 
     def build(settings_class: type[ServiceSettings] = ServiceSettings, **overrides: Any) -> Any:
         values: dict[str, Any] = {
@@ -99,6 +103,14 @@ def make_settings(
         }
         values.update(overrides)
         values.setdefault("mongodb_database", f"test_{test_id}_{values.get('service_name', 'svc')}")
-        return settings_class(**values)
+        settings = settings_class(**values)
+        databases.add(settings.database_name)
+        return settings
 
-    return build
+    yield build
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri)
+    try:
+        for name in databases:
+            await client.drop_database(name)
+    finally:
+        await client.close()

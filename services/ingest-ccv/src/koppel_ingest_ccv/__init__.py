@@ -1,0 +1,1 @@
+"""ingest-ccv: CCV Shop orders to Koppel's canonical order events."""
