@@ -7,6 +7,8 @@
     koppel connections delete ID       publish a tombstone
     koppel topics ensure ...           create every contract topic (idempotent)
     koppel replay reset-offsets ...    re-consume a topic from a time (dry run first)
+    koppel dlq list TOPIC              dead letters with their error and origin
+    koppel dlq republish TOPIC         send them back after a fix (once each)
 
 Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX.
 """
@@ -24,6 +26,7 @@ from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings, genera
 from ruamel.yaml import YAML
 
 from .connections import delete_connection, publish_connection, read_connections
+from .dead_letters import dead_letters
 from .replay import app as replay_app
 from .settings_file import SettingsFileError, load_connection_file, masked
 from .topics import app as topics_app
@@ -33,6 +36,7 @@ connections = typer.Typer(no_args_is_help=True, help="Connection settings (one p
 app.add_typer(connections, name="connections")
 app.add_typer(topics_app, name="topics")
 app.add_typer(replay_app, name="replay")
+app.add_typer(dead_letters, name="dlq")
 
 
 def _settings() -> ServiceSettings:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -102,31 +102,42 @@ def _refuse_if_active(group: str, state: str, members: int) -> None:
 
 async def plan_reset(bootstrap: str, group: str, topic: str, at: datetime) -> ResetPlan:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="koppel-replay")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await admin.start()
-    await consumer.start()
     try:
         state, members = await group_state(admin, group)
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
+        # Listed first: a metadata request naming a missing topic would create it
+        # on a broker with auto.create.topics.enable.
+        if topic not in await admin.list_topics():
             raise ReplayError(f"topic {topic!r} does not exist")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        [described] = await admin.describe_topics([topic])
+        tps = sorted(
+            (TopicPartition(topic, p["partition"]) for p in described["partitions"]),
+            key=lambda tp: tp.partition,
+        )
         committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        ts = int(at.timestamp() * 1000)
-        found = await consumer.offsets_for_times({tp: ts for tp in tps})
-        end = await consumer.end_offsets(tps)
-        resets = []
-        for tp in tps:
-            meta = committed.get(tp)
-            current = meta.offset if meta is not None and meta.offset >= 0 else None
-            hit = found.get(tp)
-            resets.append(
-                PartitionReset(tp.partition, current, hit.offset if hit else end[tp], end[tp])
-            )
-        return ResetPlan(group, topic, at, state, members, resets)
+        found, end = await _offsets_at(bootstrap, tps, int(at.timestamp() * 1000))
+    finally:
+        await admin.close()
+    resets = []
+    for tp in tps:
+        meta = committed.get(tp)
+        current = meta.offset if meta is not None and meta.offset >= 0 else None
+        hit = found.get(tp)
+        resets.append(
+            PartitionReset(tp.partition, current, hit.offset if hit else end[tp], end[tp])
+        )
+    return ResetPlan(group, topic, at, state, members, resets)
+
+
+async def _offsets_at(bootstrap: str, tps: list[TopicPartition], ts_ms: int) -> tuple[Any, Any]:
+    """Per partition: the first offset at/after `ts_ms` (None: none that new), and the end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        found = await consumer.offsets_for_times({tp: ts_ms for tp in tps})
+        return found, await consumer.end_offsets(tps)
     finally:
         await consumer.stop()
-        await admin.close()
 
 
 async def execute_reset(bootstrap: str, plan: ResetPlan) -> dict[int, int]:
