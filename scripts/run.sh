@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
 export PATH="$HOME/.local/bin:$PATH"
-exec uv run python -m koppel_localstack start
+exec uv run python -m koppel_demo up

@@ -6,8 +6,7 @@ from typing import Any
 import pytest
 from koppel_chassis import Service
 from koppel_notifier import NotifierSettings, build
-
-from .support import SmtpCatcher
+from koppel_testkit import SmtpCatcher
 
 
 @pytest.fixture

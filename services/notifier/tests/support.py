@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import socket
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from koppel_chassis import SecretBox
 from koppel_contracts import (
     AlertEvent,
@@ -35,77 +27,6 @@ from koppel_contracts import (
     make_event_id,
 )
 from pydantic import BaseModel
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-    @property
-    def subject(self) -> str:
-        # A folded header unfolds with the space after "Subject:" kept; clients trim it.
-        return str(self.message["Subject"]).strip()
-
-    @property
-    def body(self) -> str:
-        part = self.message.get_body(("plain",))
-        assert part is not None
-        return part.get_content()
-
-
-class SmtpCatcher:
-    """A real SMTP server on a fixed local port that can be stopped and started again."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.received: list[Received] = []
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
-        return "250 Message accepted for delivery"
-
-    async def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        await asyncio.to_thread(self._controller.start)
-
-    async def stop(self) -> None:
-        if self._controller is not None:
-            await asyncio.to_thread(self._controller.stop)
-            self._controller = None
-
-    async def wait_for(self, count: int, timeout: float = 20.0) -> list[Received]:
-        await wait_until(lambda: _true(len(self.received) >= count), timeout=timeout)
-        return list(self.received)
-
-    async def settled(self, seconds: float = 2.0) -> list[Received]:
-        """Everything received after waiting a while longer: a late duplicate would show."""
-        await asyncio.sleep(seconds)
-        return list(self.received)
-
-
-async def _true(value: bool) -> bool:
-    return value
-
-
-async def wait_until(
-    predicate: Callable[[], Awaitable[bool]], timeout: float = 20.0, interval: float = 0.1
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(interval)
 
 
 class FakeClock:

@@ -14,15 +14,14 @@ from koppel_contracts import (
     CheckOutcome,
 )
 from koppel_notifier.handlers import next_digest_at
+from koppel_testkit import SmtpCatcher, eventually
 
 from .support import (
     FakeClock,
-    SmtpCatcher,
     alert_event,
     check_event,
     publish,
     settings_event,
-    wait_until,
 )
 
 CONN = "deboon-ccv-octopus"
@@ -125,7 +124,7 @@ async def test_the_same_event_delivered_twice_sends_one_mail(
 
     # And once more after the mail went out (a replay, a producer retry).
     await publish(kafka_bootstrap, (checks, mismatch))
-    await wait_until(lambda: _committed(service, 3))
+    await eventually(lambda: _committed(service, 3))
 
     received = await smtp.settled(2.0)
     assert len(received) == 1
@@ -204,7 +203,7 @@ async def test_a_repeated_connection_broken_alert_sends_one_mail_until_restored(
     assert "Waarom: Octopus weigert de inloggegevens (401)." in mail.body
     assert "Wat u kunt doen: Vul in Koppel het nieuwe Octopus-wachtwoord in." in mail.body
     await publish(kafka_bootstrap, (alerts, broken()))
-    await wait_until(lambda: _committed(service, 4, topic="alerts"))
+    await eventually(lambda: _committed(service, 4, topic="alerts"))
     assert len(await smtp.settled(1.5)) == 1
 
     # Restored, then broken again: a new episode of the cause, so a new mail.
@@ -232,7 +231,7 @@ async def test_mails_wait_while_smtp_is_down_and_go_out_once_when_it_is_back(
         doc = await mails.find_one({})
         return bool(doc and doc["attempts"] >= 2 and doc.get("last_error"))
 
-    await wait_until(failed_twice)
+    await eventually(failed_twice)
     doc = await mails.find_one({})
     assert doc["status"] in ("ready", "sending")
     assert "SMTP" in doc["last_error"] or "Connect" in doc["last_error"], doc["last_error"]
@@ -272,7 +271,7 @@ async def test_an_alert_for_an_unknown_connection_waits_for_its_settings(
             await service.db["notifications"].count_documents({"waiting_for_settings": True}) == 1
         )
 
-    await wait_until(parked)
+    await eventually(parked)
     assert smtp.received == []
 
     await publish(
@@ -331,7 +330,7 @@ async def test_digest_mode_collects_a_day_into_one_mail_but_a_broken_connection_
     async def all_recorded() -> bool:
         return await notifications.count_documents({}) == 5
 
-    await wait_until(all_recorded)
+    await eventually(all_recorded)
     digest_due = next_digest_at(clock(), 8, "Europe/Amsterdam")
     waiting = await notifications.find({"channel": "digest"}).to_list(None)
     assert len(waiting) == 4
@@ -377,7 +376,7 @@ async def test_two_notifier_replicas_send_each_mail_once(
     async def all_sent() -> bool:
         return await first.db["notifications"].count_documents({"status": "sent"}) == 12
 
-    await wait_until(all_sent, timeout=30)
+    await eventually(all_sent, timeout=30)
     received = await smtp.settled(2.5)
     # Each (connection, order) is mailed exactly once, whichever replica sent it. Usually
     # that is one mail per connection; a consumer-group rebalance may split one in two.

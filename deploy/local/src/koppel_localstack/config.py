@@ -14,7 +14,9 @@ DEFAULT_MONGO_PORT = 27017
 DEFAULT_START_TIMEOUT = 120.0
 DEFAULT_STOP_TIMEOUT = 30.0
 # The machines have 2 cores; a single-node dev broker does not need Kafka's default 1 GiB.
-DEFAULT_KAFKA_HEAP: tuple[str, ...] = ("-Xms256m", "-Xmx512m")
+# A test run creates (and deletes) thousands of short-lived partitions; the
+# controller's metadata for them outgrew 512 MB once, so give it room.
+DEFAULT_KAFKA_HEAP: tuple[str, ...] = ("-Xms256m", "-Xmx1g")
 # FerretDB dumps every failed command (even PyMongo's endSessions) at warn.
 DEFAULT_FERRETDB_LOG_LEVEL = "error"
 FERRETDB_LOG_LEVELS = ("debug", "info", "warn", "error")

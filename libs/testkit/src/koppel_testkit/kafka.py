@@ -42,6 +42,19 @@ async def create_topics(
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, names: Sequence[str]) -> None:
+    """Delete topics; ones that are already gone are fine."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [n for n in names if n in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+
+
 def _all_led(descriptions: list[dict[str, Any]], partitions: int) -> bool:
     for topic in descriptions:
         if topic.get("error_code") or len(topic.get("partitions", ())) < partitions:

@@ -18,7 +18,7 @@ from koppel_contracts import ALL_TOPICS, dead_letter_topic
 from pymongo import AsyncMongoClient
 
 from .infrastructure import Infrastructure, provide_infrastructure
-from .kafka import create_topics
+from .kafka import create_topics, delete_topics
 
 _INFRA_FIXTURES = {"infrastructure", "kafka_bootstrap", "mongodb_uri", "kafka_topics", "mongo_db"}
 
@@ -56,13 +56,17 @@ def topic_prefix(test_id: str) -> str:
 
 
 @pytest.fixture
-async def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> dict[str, str]:
-    """Every contract topic (and its dead-letter topic) under this test's prefix."""
+async def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[dict[str, str]]:
+    """Every contract topic (and its dead-letter topic) under this test's prefix.
+
+    They are deleted after the test: a suite creates thousands of partitions, and a
+    single-node broker that keeps them all slows down and runs out of heap.
+    """
     names = {t.name: topic_prefix + t.name for t in ALL_TOPICS}
-    await create_topics(
-        kafka_bootstrap, [*names.values(), *(dead_letter_topic(n) for n in names.values())]
-    )
-    return names
+    every = [*names.values(), *(dead_letter_topic(n) for n in names.values())]
+    await create_topics(kafka_bootstrap, every)
+    yield names
+    await delete_topics(kafka_bootstrap, every)
 
 
 @pytest.fixture

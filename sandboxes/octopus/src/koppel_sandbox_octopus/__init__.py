@@ -9,6 +9,7 @@ from .app import API_BASE, create_app
 from .control import OctopusControl
 from .demo import DEMO, DemoIdentity
 from .documents import InvoiceTotals, invoice_line_amounts
+from .koppel_mapping import demo_mapping
 from .state import TOKEN_TTL, ManualClock, OctopusState
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "OctopusControl",
     "OctopusState",
     "create_app",
+    "demo_mapping",
     "invoice_line_amounts",
 ]
