@@ -1,0 +1,175 @@
+"""`python -m koppel_demo` — Koppel's CCV Shop → Octopus slice running locally.
+
+up        (default) start everything, connect the demo shop, place demo orders;
+          Ctrl-C stops every process cleanly
+order     place and pay one more order in the sandbox shop
+invoices  the invoices in the Octopus sandbox
+mails     the e-mails the notifier sent to the merchant
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import email.policy
+import signal
+import sys
+from decimal import Decimal
+
+import koppel_localstack
+from koppel_chassis import generate_key
+from koppel_sandbox_ccvshop import CcvShopControl
+from koppel_sandbox_octopus import DEMO, OctopusControl
+
+from .demo_data import (
+    DEMO_ORDERS,
+    MERCHANT_EMAIL,
+    demo_connection,
+    place_paid_order,
+    publish_demo_connection,
+    wait_until_connected,
+)
+from .system import Ports, SystemConfig, create_topics, start_system
+
+STATE_DIR = koppel_localstack.StackConfig.from_env().run_dir.parent / "demo"
+
+
+def _config(endpoints: koppel_localstack.Endpoints) -> SystemConfig:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = STATE_DIR / "secrets.key"
+    if not key_file.exists():
+        # A stable demo key, so settings stored by an earlier run still decrypt.
+        key_file.write_text(generate_key())
+    return SystemConfig(
+        kafka_bootstrap=endpoints.kafka_bootstrap,
+        mongodb_uri=endpoints.mongodb_uri,
+        secrets_key=key_file.read_text().strip(),
+        log_dir=STATE_DIR / "logs",
+        mail_dir=STATE_DIR / "mail",
+        isolation="demo.",
+    )
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def _connect_and_seed(config: SystemConfig) -> None:
+    await publish_demo_connection(config, demo_connection(config))
+    await wait_until_connected(config)
+    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
+        for spec in DEMO_ORDERS:
+            order = await place_paid_order(shop, spec)
+            _say(f"  paid order {order['ordernumber_full']} (€ {order['total_price']}) in the shop")
+
+
+def up() -> int:
+    _say("Starting Kafka and the MongoDB-compatible server (first run builds them; minutes)...")
+    endpoints = koppel_localstack.start(koppel_localstack.StackConfig.from_env())
+    config = _config(endpoints)
+    asyncio.run(create_topics(config))
+    _say("Starting sandboxes and services...")
+    group = start_system(config)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        _say("Connecting the demo shop and placing demo orders:")
+        asyncio.run(_connect_and_seed(config))
+        _guide(config)
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _say("\nStopping every process...")
+        for name, code in group.stop_all().items():
+            _say(f"  {name}: stopped ({code})")
+        _say("Kafka and MongoDB keep running for next time: `make stop` stops them.")
+    return 0
+
+
+def _guide(config: SystemConfig) -> None:
+    p: Ports = config.ports
+    url = config.url
+    _say(f"""
+Koppel is running. Where everything listens:
+  Kafka                {config.kafka_bootstrap}   (topics prefixed '{config.isolation}')
+  MongoDB API          {config.mongodb_uri}
+  CCV Shop sandbox     {url(p.ccvshop)}/api/rest/v1   (control API {url(p.ccvshop)}/_control)
+  Octopus sandbox      {url(p.octopus)}   (dossier {DEMO.dossier_id}, control API /_control)
+  ingest-ccv           {url(p.ingest_ccv)}   (/readyz, /metrics, webhooks under /webhooks/ccvshop/)
+  ledger-octopus       {url(p.ledger_octopus)}
+  notifier             {url(p.notifier)}
+  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL}:
+                       {config.mail_dir})
+  logs                 {config.log_dir}
+
+Try it, in another terminal:
+  uv run python -m koppel_demo order       # a customer pays an order in the shop
+  uv run python -m koppel_demo invoices    # ...a second later: a concept invoice in Octopus
+  uv run python -m koppel_demo mails       # e-mails to the merchant (mismatches, failures, ...)
+
+Press Ctrl-C to stop.""")
+
+
+async def _order() -> None:
+    config = _config(koppel_localstack.endpoints())
+    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
+        order = await place_paid_order(shop, DEMO_ORDERS[0])
+    _say(f"paid order {order['ordernumber_full']} (€ {order['total_price']}); see `invoices`")
+
+
+async def _invoices() -> None:
+    config = _config(koppel_localstack.endpoints())
+    async with OctopusControl(config.url(config.ports.octopus)) as octopus:
+        invoices = await octopus.invoices(DEMO.dossier_id)
+    if not invoices:
+        _say("no invoices yet")
+    for invoice in invoices:
+        totals = invoice.get("_sandbox", {})
+        total = Decimal(str(totals.get("totalInclVat", "0")))
+        state = "booked" if totals.get("booked") else "concept"
+        number = f"{invoice['journalKey']} {invoice['documentSequenceNr']:>4}"
+        reference = invoice.get("reference", "")
+        comment = invoice.get("comment", "")
+        _say(f"{number}  {state:<8} reference {reference:<12} € {total:>9}  {comment}")
+
+
+def _mails() -> None:
+    folder = STATE_DIR / "mail"
+    files = sorted(folder.glob("*.eml")) if folder.exists() else []
+    if not files:
+        _say("no e-mails yet — the notifier writes only when something needs the merchant")
+    for path in files:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        _say(f"--- {path.name}  To: {message['to']}  Subject: {message['subject']}")
+        body = message.get_body(preferencelist=("plain",))
+        _say(body.get_content() if body else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="koppel_demo", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "command", nargs="?", default="up", choices=["up", "order", "invoices", "mails"]
+    )
+    command = parser.parse_args(argv).command
+    if command == "up":
+        return up()
+    if command == "order":
+        asyncio.run(_order())
+    elif command == "invoices":
+        asyncio.run(_invoices())
+    else:
+        _mails()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

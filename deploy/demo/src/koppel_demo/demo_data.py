@@ -1,0 +1,93 @@
+"""The demo merchant: one CCV Shop → Octopus connection, and orders in the shop."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from koppel_chassis import SecretBox, ServiceSettings
+from koppel_cli.connections import publish_connection
+from koppel_contracts import (
+    ConnectionSettings,
+    LedgerConnection,
+    Merchant,
+    ShopConnection,
+)
+from koppel_sandbox_ccvshop import CcvShopControl
+from koppel_sandbox_octopus import DEMO, demo_mapping
+
+from .system import SystemConfig
+
+CONNECTION_ID = "demo-koffie-ccv-octopus"
+MERCHANT_EMAIL = "boekhouding@koffie-demo.nl"
+
+
+def demo_connection(
+    config: SystemConfig, *, octopus_password: str = DEMO.password, language: str = "nl"
+) -> ConnectionSettings:
+    box = SecretBox(config.secrets_key)
+    return ConnectionSettings(
+        merchant=Merchant(
+            name="Koffiebranderij Demo", contact_email=MERCHANT_EMAIL, language=language
+        ),
+        shop=ShopConnection(
+            system="ccvshop",
+            base_url=config.url(config.ports.ccvshop),
+            account_id=config.ccv_public_key,
+            credentials={"api_secret": box.encrypt(config.ccv_secret)},
+        ),
+        ledger=LedgerConnection(
+            system="octopus",
+            base_url=config.url(config.ports.octopus),
+            dossier_id=str(DEMO.dossier_id),
+            credentials={
+                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
+                "username": box.encrypt(DEMO.user),
+                "password": box.encrypt(octopus_password),
+            },
+        ),
+        mapping=demo_mapping(),
+    )
+
+
+async def publish_demo_connection(config: SystemConfig, connection: ConnectionSettings) -> None:
+    settings = ServiceSettings(
+        service_name="koppel-demo",
+        kafka_bootstrap_servers=config.kafka_bootstrap,
+        topic_prefix=config.isolation,
+    )
+    await publish_connection(settings, CONNECTION_ID, connection, time.time_ns() // 1_000_000)
+
+
+async def wait_until_connected(config: SystemConfig, timeout: float = 30.0) -> None:
+    """ingest-ccv registers its webhooks in the shop once it has the connection."""
+    address = f"{config.url(config.ports.ingest_ccv)}/webhooks/ccvshop/{CONNECTION_ID}"
+    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
+        await shop.wait_for_webhooks(address, count=1, timeout=timeout)
+
+
+DEMO_ORDERS: list[dict[str, Any]] = [
+    {},  # the default basket: coffee at 9 %, a mug at 21 %, shipping
+    {
+        "rows": [
+            {"product_name": "Espressomachine Barista", "count": 1, "price": "449.00", "tax": 21},
+            {"product_name": "Koffiebonen Crema 1kg", "count": 3, "price": "21.50", "tax": 9},
+        ],
+        "coupon": {"code": "WELKOM10", "discount": "10", "type": "percentage"},
+    },
+    {
+        "rows": [{"product_name": "Koffiefilters 100st", "count": 4, "price": "3.49", "tax": 21}],
+        "customer": {
+            "email": "inkoop@kantoor-demo.nl",
+            "billingaddress": {"company": "Kantoor BV"},
+        },
+        "paymethod": "BankTransfer",
+    },
+]
+
+
+async def place_paid_order(shop: CcvShopControl, spec: dict[str, Any]) -> dict[str, Any]:
+    """A checkout, then the payment: the paid webhook is what makes Koppel book it."""
+    order = await shop.seed_order(**spec)
+    await shop.mark_paid(order["id"])
+    return order

@@ -1,0 +1,168 @@
+"""The whole slice as separate processes: sandboxes, SMTP catcher, ingest-ccv,
+ledger-octopus and notifier, wired to one Kafka and one MongoDB-compatible server.
+
+Used by `python -m koppel_demo` (the README's run command) and by the
+end-to-end test, which gives every run its own topic prefix, consumer groups
+and databases so it can share a broker with a running demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from koppel_cli.topics import ensure_topics, plan_topics
+
+from .processes import ManagedProcess, ProcessGroup, python_module, service_env
+
+
+@dataclass
+class Ports:
+    ccvshop: int = 8101
+    octopus: int = 8102
+    smtp: int = 1025
+    ingest_ccv: int = 8201
+    ledger_octopus: int = 8202
+    notifier: int = 8203
+
+
+@dataclass
+class SystemConfig:
+    kafka_bootstrap: str
+    mongodb_uri: str
+    secrets_key: str
+    log_dir: Path
+    mail_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    isolation: str = ""  # topic prefix, consumer-group prefix and database prefix in one
+    smtp_port: int | None = None  # an external SMTP server (tests); None = start the catcher
+    ccv_public_key: str = "demo-public-key"
+    ccv_secret: str = "demo-secret-0123456789"
+    # Demo pace: short windows so a person sees results within seconds.
+    reconcile_interval_seconds: float = 30.0
+    grouping_window_seconds: float = 5.0
+    ledger_retry_initial_seconds: float = 2.0
+
+    def url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+
+def _service(
+    config: SystemConfig, name: str, prefix: str, port: int, **extra: object
+) -> ManagedProcess:
+    database = f"{config.isolation.replace('.', '_').replace('-', '_')}{name.replace('-', '_')}"
+    env = service_env(
+        prefix,
+        {
+            "kafka_bootstrap_servers": config.kafka_bootstrap,
+            "mongodb_uri": config.mongodb_uri,
+            "mongodb_database": database,
+            "secrets_key": config.secrets_key,
+            "topic_prefix": config.isolation,
+            "consumer_group_prefix": config.isolation,
+            "http_host": "127.0.0.1",
+            "http_port": port,
+            **extra,
+        },
+    )
+    module = "koppel_" + name.replace("-", "_")
+    return ManagedProcess(
+        name,
+        python_module(module),
+        env,
+        config.log_dir / f"{name}.log",
+        ready_url=f"{config.url(port)}/readyz",
+    )
+
+
+async def create_topics(config: SystemConfig) -> None:
+    specs = plan_topics(partitions=3, replication_factor=1, prefix=config.isolation)
+    await ensure_topics(config.kafka_bootstrap, specs)
+
+
+def start_system(config: SystemConfig) -> ProcessGroup:
+    """Start every part in dependency order; each is ready before the next starts.
+    Topics must exist first (`create_topics`)."""
+    p = config.ports
+    group = ProcessGroup()
+    try:
+        smtp_port = config.smtp_port
+        if smtp_port is None:
+            smtp_port = p.smtp
+            group.start(
+                ManagedProcess(
+                    "mailcatcher",
+                    python_module(
+                        "koppel_demo.mailcatcher",
+                        "--port",
+                        str(p.smtp),
+                        "--folder",
+                        str(config.mail_dir),
+                    ),
+                    {},
+                    config.log_dir / "mailcatcher.log",
+                    ready_port=p.smtp,
+                )
+            )
+        group.start(
+            ManagedProcess(
+                "ccvshop-sandbox",
+                python_module(
+                    "koppel_sandbox_ccvshop",
+                    "--port",
+                    str(p.ccvshop),
+                    "--public-key",
+                    config.ccv_public_key,
+                    "--secret",
+                    config.ccv_secret,
+                ),
+                {},
+                config.log_dir / "ccvshop-sandbox.log",
+                ready_url=f"{config.url(p.ccvshop)}/_control/config",
+            )
+        )
+        group.start(
+            ManagedProcess(
+                "octopus-sandbox",
+                python_module("koppel_sandbox_octopus", "--port", str(p.octopus), "--quota", "0"),
+                {},
+                config.log_dir / "octopus-sandbox.log",
+                ready_url=f"{config.url(p.octopus)}/_control/identity",
+            )
+        )
+        group.start(
+            _service(
+                config,
+                "ingest-ccv",
+                "KOPPEL_INGEST_CCV_",
+                p.ingest_ccv,
+                public_base_url=config.url(p.ingest_ccv),
+                reconcile_interval_seconds=config.reconcile_interval_seconds,
+            )
+        )
+        group.start(
+            _service(
+                config,
+                "ledger-octopus",
+                "KOPPEL_LEDGER_OCTOPUS_",
+                p.ledger_octopus,
+                retry_initial_seconds=config.ledger_retry_initial_seconds,
+            )
+        )
+        group.start(
+            _service(
+                config,
+                "notifier",
+                "KOPPEL_NOTIFIER_",
+                p.notifier,
+                smtp_host="127.0.0.1",
+                smtp_port=smtp_port,
+                smtp_starttls="false",
+                grouping_window_seconds=config.grouping_window_seconds,
+                poll_interval_seconds=1,
+            )
+        )
+    except BaseException:
+        group.stop_all()
+        raise
+    return group

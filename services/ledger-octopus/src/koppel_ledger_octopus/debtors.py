@@ -1,0 +1,275 @@
+"""Which Octopus relation (debtor) an order is booked on.
+
+1. A fixed debtor per payment method (`mapping.payment_method_debtors`, key `*`
+   for every other method) wins: no personal data in the ledger, no call.
+2. With matching on (`mapping.debtor_matching`), the customer's e-mail is looked
+   up in this service's own index of the dossier's relations (MongoDB
+   `relations`; Octopus cannot search by e-mail). The index is filled from
+   `/relations/modified` — in full once, then as deltas — and refreshed at most
+   every `relation_refresh` when an e-mail is not in it.
+3. Unknown customers are created with `PUT /relations` keyed by an external
+   relation id derived from the e-mail. The PUT is an upsert on that id, so a
+   retry after a lost response (or a crash) updates the same relation instead
+   of creating a second one. With matching off, the id derives from the order
+   instead: one relation per order, still idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+
+from koppel_chassis import IndexSpec
+from koppel_chassis.mongo import AsyncDatabase, Document
+from koppel_contracts import CanonicalOrder
+from koppel_contracts import Mapping as ConnectionMapping
+
+from .client import OctopusClient
+from .refusals import Refusal
+from .state import Clock, utcnow
+
+log = logging.getLogger(__name__)
+
+RELATIONS = "relations"
+SYNC = "relation_sync"
+INDEXES = [
+    IndexSpec(RELATIONS, [("dossier", 1), ("email", 1)], unique=True, name="relation_email"),
+    IndexSpec(RELATIONS, [("dossier", 1), ("external_id", 1)]),
+]
+
+EU = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+FULL_SYNC_FROM = "2000-01-01 00:00:00.000"
+# Octopus stamps modifications with its own clock; re-reading a little overlap is
+# harmless (upserts), missing a relation is not.
+DELTA_OVERLAP = timedelta(minutes=10)
+EXTERNAL_ID_SPACE = 2_000_000_000  # stays a positive 32-bit int
+
+
+@dataclass(frozen=True)
+class Debtor:
+    relation_id: int | None
+    external_id: int | None
+    source: str  # fixed | index | created | per_order
+    email: str | None = None
+
+    def key(self) -> dict[str, Any]:
+        """`relationIdentificationServiceData` for a booking."""
+        if self.relation_id is not None:
+            return {"relationKey": {"id": self.relation_id}}
+        return {"externalRelationId": self.external_id}
+
+
+def external_id_for(seed: str, attempt: int = 0) -> int:
+    digest = hashlib.sha256(f"koppel|{seed}|{attempt}".encode()).hexdigest()
+    return 100_000_000 + int(digest, 16) % (EXTERNAL_ID_SPACE - 100_000_000)
+
+
+def _relation_id(relation: dict[str, Any]) -> int | None:
+    ident = relation.get("relationIdentificationServiceData") or {}
+    key = ident.get("relationKey") or relation.get("relationKey") or {}
+    value = key.get("id") if isinstance(key, dict) else key
+    return int(value) if value else None
+
+
+def _external_id(relation: dict[str, Any]) -> int | None:
+    ident = relation.get("relationIdentificationServiceData") or {}
+    value = ident.get("externalRelationId") or relation.get("externalRelationId")
+    return int(value) if value else None
+
+
+class RelationIndex:
+    def __init__(
+        self, db: AsyncDatabase[Document], refresh: timedelta, clock: Clock = utcnow
+    ) -> None:
+        self.relations = db[RELATIONS]
+        self.sync_state = db[SYNC]
+        self.refresh = refresh
+        self.clock = clock
+
+    # --- the index -----------------------------------------------------------------
+
+    async def lookup(self, dossier: str, email: str) -> Document | None:
+        return await self.relations.find_one({"dossier": dossier, "email": email.lower()})
+
+    async def forget(self, dossier: str, email: str) -> None:
+        """The relation is gone from Octopus: the next order looks the e-mail up again."""
+        await self.relations.delete_one({"dossier": dossier, "email": email.lower()})
+
+    async def remember(self, dossier: str, relation: dict[str, Any]) -> None:
+        email = str(relation.get("email") or "").strip().lower()
+        relation_id = _relation_id(relation)
+        if not email or relation_id is None:
+            return
+        if relation.get("active") is False or relation.get("client") is False:
+            return
+        existing = await self.lookup(dossier, email)
+        # Several relations may share an e-mail: keep the oldest (lowest id) stable.
+        if existing and existing["relation_id"] < relation_id:
+            return
+        await self.relations.update_one(
+            {"dossier": dossier, "email": email},
+            {
+                "$set": {
+                    "relation_id": relation_id,
+                    "external_id": _external_id(relation),
+                    "name": relation.get("name"),
+                    "updated_at": self.clock(),
+                }
+            },
+            upsert=True,
+        )
+
+    async def sync(self, client: OctopusClient, *, force: bool = False) -> bool:
+        """Read the relations changed since the last sync; False when it was fresh enough."""
+        dossier = client.account.dossier_key
+        state = await self.sync_state.find_one({"_id": dossier})
+        now = self.clock()
+        if state and not force and now - state["synced_at"] < self.refresh:
+            return False
+        since = FULL_SYNC_FROM
+        if state:
+            since = (
+                (state["synced_at"] - DELTA_OVERLAP)
+                .astimezone(UTC)
+                .strftime("%Y-%m-%d %H:%M:%S.000")
+            )
+        relations = await client.relations_modified(since)
+        for relation in relations:
+            await self.remember(dossier, relation)
+        await self.sync_state.update_one(
+            {"_id": dossier}, {"$set": {"synced_at": now, "count": len(relations)}}, upsert=True
+        )
+        log.info(
+            "relation index refreshed",
+            extra={"relations": len(relations), "full": state is None},
+        )
+        return True
+
+    async def _free_external_id(self, dossier: str, seed: str, email: str | None) -> int:
+        for attempt in range(20):
+            candidate = external_id_for(seed, attempt)
+            taken = await self.relations.find_one({"dossier": dossier, "external_id": candidate})
+            if taken is None or (email and taken["email"] == email):
+                return candidate
+        raise RuntimeError("no free external relation id")  # pragma: no cover
+
+    # --- choosing the debtor ------------------------------------------------------------
+
+    async def debtor_for(
+        self,
+        client: OctopusClient,
+        order: CanonicalOrder,
+        mapping: ConnectionMapping,
+        *,
+        order_key: str,
+    ) -> Debtor:
+        fixed = fixed_debtor(order, mapping)
+        if fixed is not None:
+            return fixed
+        dossier = client.account.dossier_key
+        email = order.customer.email
+        if mapping.debtor_matching and email:
+            hit = await self.lookup(dossier, email)
+            if hit is None and await self.sync(client):
+                hit = await self.lookup(dossier, email)
+            if hit is not None:
+                return Debtor(hit["relation_id"], hit.get("external_id"), "index", email)
+            external_id = await self._free_external_id(dossier, email, email)
+            relation_id = await self._create(client, order, external_id)
+            debtor = Debtor(relation_id, external_id, "created", email)
+            await self.relations.update_one(
+                {"dossier": dossier, "email": email},
+                {
+                    "$set": {
+                        "relation_id": relation_id,
+                        "external_id": external_id,
+                        "name": customer_name(order),
+                        "updated_at": self.clock(),
+                    }
+                },
+                upsert=True,
+            )
+            return debtor
+        if not email and mapping.debtor_matching:
+            raise Refusal("no_debtor", payment_method=order.payment_method or "-")
+        external_id = external_id_for(f"order|{order_key}")
+        relation_id = await self._create(client, order, external_id)
+        return Debtor(relation_id, external_id, "per_order", email)
+
+    async def _create(self, client: OctopusClient, order: CanonicalOrder, external_id: int) -> int:
+        body = relation_body(order, external_id)
+        answer = await client.put_relation(body)
+        if isinstance(answer, dict):
+            found = _relation_id(answer)
+            if found is not None:
+                return found
+        for relation in await client.relations_by_external_id(external_id):
+            if _external_id(relation) == external_id and _relation_id(relation) is not None:
+                return int(_relation_id(relation))  # type: ignore[arg-type]
+        raise Refusal("octopus_refused", message="relation not found after creating it")
+
+
+def fixed_debtor(order: CanonicalOrder, mapping: ConnectionMapping) -> Debtor | None:
+    debtors = mapping.payment_method_debtors
+    value = debtors.get(order.payment_method or "") or debtors.get("*")
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise Refusal("bad_fixed_debtor", debtor=value)
+    return Debtor(int(value), None, "fixed")
+
+
+def customer_name(order: CanonicalOrder) -> str:
+    customer = order.customer
+    full = " ".join(p for p in (customer.first_name, customer.last_name) if p)
+    return (
+        customer.company_name
+        or order.billing_address.company_name
+        or full
+        or order.billing_address.full_name
+        or customer.email
+        or order.order_number
+    )
+
+
+def _vat_type(country: str, vat_number: str | None) -> int:
+    # Octopus' enum (Belgian point of view): 1 BE VAT-registered, 4 intra-EU
+    # VAT-registered, 6 VAT-registered outside the EU, 7/8/9 private BE/EU/non-EU.
+    if vat_number:
+        return 1 if country == "BE" else 4 if country in EU else 6
+    return 7 if country == "BE" else 8 if country in EU else 9
+
+
+def relation_body(order: CanonicalOrder, external_id: int) -> dict[str, Any]:
+    """A new customer relation. Empty optional fields are left out (Octopus refuses "")."""
+    customer, address = order.customer, order.billing_address
+    street = (
+        " ".join(
+            p for p in (address.street, address.house_number, address.house_number_suffix) if p
+        )
+        or address.address_line
+    )
+    company = customer.company_name or address.company_name
+    body: dict[str, Any] = {
+        "relationIdentificationServiceData": {"externalRelationId": external_id},
+        "name": company or customer.last_name or address.full_name or customer_name(order),
+        "firstName": None if company else customer.first_name,
+        "client": True,
+        "supplier": False,
+        "active": True,
+        "streetAndNr": street,
+        "postalCode": address.postal_code,
+        "city": address.city,
+        "country": address.country_code,
+        "email": customer.email,
+        "telephone": customer.phone,
+        "vatNr": customer.vat_number,
+        "vatType": _vat_type(address.country_code, customer.vat_number),
+        "currencyCode": order.currency,
+    }
+    return {k: v for k, v in body.items() if v not in (None, "")}

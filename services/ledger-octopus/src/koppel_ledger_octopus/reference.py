@@ -1,0 +1,213 @@
+"""Octopus reference data — book years, journals, VAT codes, accounts — cached.
+
+Octopus' daily quotas are per endpoint and low, so each list is fetched once per
+`reference_refresh` per dossier (default 6 h), kept in memory and in MongoDB
+(`reference`, as JSON text: Decimals and nested lists survive FerretDB that way),
+so a restart or another replica does not fetch it again. A booking in steady
+state therefore makes no reference call at all. A miss (an account the mapping
+names but the cached list lacks) forces one refresh before the order is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from koppel_chassis.mongo import AsyncDatabase, Document
+from pymongo import ReturnDocument
+
+from .client import OctopusClient
+from .jsonnum import dumps, loads
+from .refusals import Refusal
+from .state import Clock, utcnow
+
+COLLECTION = "reference"
+NUMBERS = "document_numbers"
+
+Fetch = Callable[[], Awaitable[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a document dated `day` goes: book year and `YYYYPP` period."""
+
+    bookyear_id: int
+    period: int
+
+
+class ReferenceCache:
+    def __init__(
+        self, db: AsyncDatabase[Document], refresh: timedelta, clock: Clock = utcnow
+    ) -> None:
+        self.collection = db[COLLECTION]
+        self.refresh = refresh
+        self.clock = clock
+        self._memory: dict[str, tuple[datetime, list[dict[str, Any]]]] = {}
+        self.numbers = db[NUMBERS]
+
+    async def _load(self, key: str, fetch: Fetch, *, force: bool = False) -> list[dict[str, Any]]:
+        now = self.clock()
+        if not force:
+            cached = self._memory.get(key)
+            if cached and now - cached[0] < self.refresh:
+                return cached[1]
+            doc = await self.collection.find_one({"_id": key})
+            if doc and now - doc["fetched_at"] < self.refresh:
+                data = loads(doc["json"])
+                self._memory[key] = (doc["fetched_at"], data)
+                return data
+        data = await fetch()
+        self._memory[key] = (now, data)
+        await self.collection.update_one(
+            {"_id": key},
+            {"$set": {"dossier": key.split(":", 1)[0], "json": dumps(data), "fetched_at": now}},
+            upsert=True,
+        )
+        return data
+
+    async def forget(self, client: OctopusClient) -> None:
+        """Drop everything cached for the client's dossier (after Octopus refused our data)."""
+        prefix = f"{client.account.dossier_key}:"
+        for key in [k for k in self._memory if k.startswith(prefix)]:
+            del self._memory[key]
+        await self.collection.delete_many({"dossier": client.account.dossier_key})
+
+    # --- the lists --------------------------------------------------------------
+
+    async def bookyears(self, client: OctopusClient, force: bool = False) -> list[dict[str, Any]]:
+        key = f"{client.account.dossier_key}:bookyears"
+        return await self._load(key, client.bookyears, force=force)
+
+    async def journals(
+        self, client: OctopusClient, bookyear_id: int, force: bool = False
+    ) -> list[dict[str, Any]]:
+        key = f"{client.account.dossier_key}:journals:{bookyear_id}"
+        return await self._load(key, lambda: client.journals(bookyear_id), force=force)
+
+    async def vat_codes(self, client: OctopusClient, force: bool = False) -> list[dict[str, Any]]:
+        key = f"{client.account.dossier_key}:vatcodes"
+        return await self._load(key, client.vat_codes, force=force)
+
+    async def accounts(
+        self, client: OctopusClient, bookyear_id: int, force: bool = False
+    ) -> list[dict[str, Any]]:
+        key = f"{client.account.dossier_key}:accounts:{bookyear_id}"
+        return await self._load(key, lambda: client.accounts(bookyear_id), force=force)
+
+    async def next_document_nr(
+        self, client: OctopusClient, bookyear_id: int, journal: str, *, resync: bool = False
+    ) -> int:
+        """The next free `documentSequenceNr` of a journal, without a call in steady state.
+
+        Our own counter in MongoDB (atomic `$inc`, safe across replicas), seeded from
+        the journal's `lastBookedDocumentNr`. When Octopus says a number is taken (a
+        document typed in by hand), `resync` re-reads the journal and jumps past it.
+        """
+        key = f"{client.account.dossier_key}:{bookyear_id}:{journal}"
+        if resync or await self.numbers.find_one({"_id": key}) is None:
+            journals = await self.journals(client, bookyear_id, force=resync)
+            found = next((j for j in journals if _journal_key(j) == journal), {})
+            last = int(found.get("lastBookedDocumentNr") or 0)
+            await self.numbers.update_one({"_id": key}, {"$max": {"last": last}}, upsert=True)
+        doc = await self.numbers.find_one_and_update(
+            {"_id": key}, {"$inc": {"last": 1}}, return_document=ReturnDocument.AFTER
+        )
+        assert doc is not None
+        return int(doc["last"])
+
+    # --- questions a booking asks --------------------------------------------------
+
+    async def placement(self, client: OctopusClient, day: date) -> Placement:
+        """The open book year and period of `day`; one forced refresh before refusing."""
+        for force in (False, True):
+            found = find_placement(await self.bookyears(client, force=force), day)
+            if found is not None:
+                return found
+        raise Refusal("no_open_bookyear", date=day.isoformat())
+
+    async def check(
+        self,
+        client: OctopusClient,
+        bookyear_id: int,
+        *,
+        journal: str,
+        journal_type: str,
+        vat_codes: dict[str, Decimal],
+        accounts: dict[int, Decimal],
+    ) -> None:
+        """Refuse before Octopus does: journal, VAT codes and accounts must exist.
+
+        `vat_codes` / `accounts` map what the booking uses to the VAT rate it is for
+        (for the merchant's message). A miss refreshes that list once first.
+        """
+        dossier = client.dossier_id
+        for force in (False, True):
+            journals = await self.journals(client, bookyear_id, force=force)
+            found = next((j for j in journals if _journal_key(j) == journal), None)
+            if found is not None or force:
+                break
+        if found is None or not journal.upper().startswith(journal_type):
+            kind, kind_en, example = {
+                "V": ("verkoop", "sales", "V1"),
+                "F": ("financieel ", "financial", "F1"),
+            }[journal_type]
+            raise Refusal(
+                "unknown_journal",
+                journal=journal,
+                bookyear=bookyear_id,
+                kind=kind,
+                kind_en=kind_en,
+                example=example,
+            )
+        if found.get("closed"):
+            raise Refusal("journal_closed", journal=journal)
+        for code, rate in vat_codes.items():
+            for force in (False, True):
+                known = {str(v.get("code")) for v in await self.vat_codes(client, force=force)}
+                if code in known:
+                    break
+            else:
+                raise Refusal("unknown_vat_code", vat_code=code, rate=rate, dossier=dossier)
+        for number, rate in accounts.items():
+            for force in (False, True):
+                known_accounts = {
+                    _account_number(a) for a in await self.accounts(client, bookyear_id, force)
+                }
+                if number in known_accounts:
+                    break
+            else:
+                raise Refusal("unknown_ledger_account", account=number, rate=rate, dossier=dossier)
+
+
+def find_placement(bookyears: list[dict[str, Any]], day: date) -> Placement | None:
+    for year in bookyears:
+        start, end = date.fromisoformat(year["startDate"]), date.fromisoformat(year["endDate"])
+        if not start <= day <= end or year.get("closed"):
+            continue
+        bookyear_id = int(year["bookyearKey"]["id"])
+        for period in year.get("periods") or []:
+            if (
+                date.fromisoformat(period["startDate"])
+                <= day
+                <= date.fromisoformat(period["endDate"])
+            ):
+                return Placement(bookyear_id, int(period["bookyearPeriod"]))
+        return Placement(bookyear_id, day.year * 100 + day.month)
+    return None
+
+
+def _journal_key(journal: dict[str, Any]) -> str:
+    key = journal.get("journalKey")
+    if isinstance(key, dict):
+        key = key.get("id") or key.get("key")
+    return str(key)
+
+
+def _account_number(account: dict[str, Any]) -> int:
+    key = account.get("accountKey")
+    if isinstance(key, dict):
+        return int(key["id"])
+    return int(key) if key is not None else -1

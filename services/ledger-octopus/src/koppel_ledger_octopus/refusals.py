@@ -1,0 +1,186 @@
+"""Permanent failures this service finds itself, with texts a merchant can act on.
+
+VAT refusals come from `koppel_bookkeeping` (`BookingRefused` + `refusal_text`);
+these are the Octopus-side ones: the mapping names an account, VAT code or
+journal the dossier does not have, no open book year, Octopus refusing the
+document. Dutch by default, English when the merchant's language is `en`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from koppel_contracts import Language
+
+
+class Refusal(Exception):
+    """A permanent failure found by this service (the order cannot be booked as is)."""
+
+    def __init__(self, reason_code: str, **params: Any) -> None:
+        super().__init__(f"{reason_code}: {params}")
+        self.reason_code = reason_code
+        self.params = params
+
+
+_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+    "unknown_ledger_account": {
+        "nl": (
+            "Grootboekrekening {account} bestaat niet in Octopus-dossier {dossier}.",
+            "Maak rekening {account} aan in Octopus of kies in de koppeling een bestaande "
+            "omzetrekening voor {rate}% btw.",
+        ),
+        "en": (
+            "Ledger account {account} does not exist in Octopus dossier {dossier}.",
+            "Create account {account} in Octopus or map the {rate}% VAT rate to an existing "
+            "revenue account in the connection settings.",
+        ),
+    },
+    "unknown_vat_code": {
+        "nl": (
+            "Btw-code {vat_code} bestaat niet in Octopus-dossier {dossier}.",
+            "Kies in de koppeling voor {rate}% btw een btw-code die in Octopus bestaat.",
+        ),
+        "en": (
+            "VAT code {vat_code} does not exist in Octopus dossier {dossier}.",
+            "Map the {rate}% VAT rate to a VAT code that exists in Octopus.",
+        ),
+    },
+    "unknown_journal": {
+        "nl": (
+            "Dagboek {journal} bestaat niet in boekjaar {bookyear} van Octopus, of is geen "
+            "{kind}dagboek.",
+            "Kies in de koppeling een bestaand {kind}dagboek (bijvoorbeeld {example}).",
+        ),
+        "en": (
+            "Journal {journal} does not exist in Octopus book year {bookyear}, or is not a "
+            "{kind_en} journal.",
+            "Choose an existing {kind_en} journal (for example {example}) in the connection "
+            "settings.",
+        ),
+    },
+    "journal_closed": {
+        "nl": (
+            "Dagboek {journal} is afgesloten in Octopus.",
+            "Heropen het dagboek in Octopus of kies een ander dagboek in de koppeling.",
+        ),
+        "en": (
+            "Journal {journal} is closed in Octopus.",
+            "Reopen the journal in Octopus or choose another journal in the connection settings.",
+        ),
+    },
+    "no_open_bookyear": {
+        "nl": (
+            "Octopus heeft geen open boekjaar of periode voor {date}.",
+            "Maak het boekjaar aan of heropen de periode in Octopus; de order wordt daarna "
+            "opnieuw aangeboden als u de koppeling opnieuw opslaat.",
+        ),
+        "en": (
+            "Octopus has no open book year or period for {date}.",
+            "Create the book year or reopen the period in Octopus, then save the connection "
+            "again to retry the order.",
+        ),
+    },
+    "no_debtor": {
+        "nl": (
+            "De order heeft geen e-mailadres en er is geen vaste debiteur ingesteld.",
+            "Stel in de koppeling een vaste debiteur in voor betaalmethode {payment_method}.",
+        ),
+        "en": (
+            "The order has no e-mail address and no fixed debtor is configured.",
+            "Configure a fixed debtor for payment method {payment_method} in the connection.",
+        ),
+    },
+    "bad_fixed_debtor": {
+        "nl": (
+            "De vaste debiteur '{debtor}' is geen Octopus-relatienummer.",
+            "Vul in de koppeling het relatienummer (een getal) van de vaste debiteur in.",
+        ),
+        "en": (
+            "The fixed debtor '{debtor}' is not an Octopus relation number.",
+            "Enter the relation number (a number) of the fixed debtor in the connection.",
+        ),
+    },
+    "settings_incomplete": {
+        "nl": (
+            "De Octopus-instellingen van de koppeling zijn onvolledig: {detail}.",
+            "Vul dossiernummer, gebruikersnaam, wachtwoord en software house id in.",
+        ),
+        "en": (
+            "The connection's Octopus settings are incomplete: {detail}.",
+            "Fill in dossier id, user name, password and software house id.",
+        ),
+    },
+    "invoice_module_off": {
+        "nl": (
+            "De facturatiemodule van Octopus staat niet aan voor dossier {dossier}, dus "
+            "Koppel kan geen conceptfactuur maken.",
+            "Zet de facturatiemodule aan in Octopus, of kies in de koppeling voor boeken als "
+            "financiële mutatie; sla daarna de koppeling opnieuw op.",
+        ),
+        "en": (
+            "Octopus' invoicing module is off for dossier {dossier}, so Koppel cannot create "
+            "a concept invoice.",
+            "Switch the invoicing module on in Octopus, or choose financial bookings in the "
+            "connection; then save the connection again.",
+        ),
+    },
+    "octopus_refused": {
+        "nl": (
+            "Octopus weigert de boeking: {message}",
+            "Controleer de instellingen van de koppeling en de gegevens in Octopus en sla de "
+            "koppeling opnieuw op om de order opnieuw te boeken; neem contact op met support "
+            "als de melding onduidelijk is.",
+        ),
+        "en": (
+            "Octopus refused the booking: {message}",
+            "Check the connection settings and the data in Octopus, then save the connection "
+            "again to book the order again; contact support if the message is unclear.",
+        ),
+    },
+    "credentials_refused": {
+        "nl": (
+            "Octopus weigert de inloggegevens van de koppeling: {message}",
+            "Controleer gebruikersnaam, wachtwoord, software house id en dossiertoegang en sla "
+            "de koppeling opnieuw op; de wachtende orders worden dan automatisch geboekt.",
+        ),
+        "en": (
+            "Octopus refuses the connection's credentials: {message}",
+            "Check user name, password, software house id and dossier access and save the "
+            "connection again; the held orders are then booked automatically.",
+        ),
+    },
+    "connection_restored": {
+        "nl": (
+            "Octopus accepteert de inloggegevens van de koppeling weer.",
+            "Niets te doen: de vastgehouden orders worden nu geboekt.",
+        ),
+        "en": (
+            "Octopus accepts the connection's credentials again.",
+            "Nothing to do: the held orders are being booked now.",
+        ),
+    },
+    "transient_limit": {
+        "nl": (
+            "Octopus was {hours} uur lang niet bereikbaar of overbelast ({message}).",
+            "Controleer de status van Octopus en het dagelijkse belquotum; sla de koppeling "
+            "opnieuw op om de order opnieuw te proberen.",
+        ),
+        "en": (
+            "Octopus was unreachable or overloaded for {hours} hours ({message}).",
+            "Check Octopus' status and the daily call quota; save the connection again to "
+            "retry the order.",
+        ),
+    },
+}
+
+
+class _Defaulting(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def refusal_text(reason_code: str, params: dict[str, Any], language: Language) -> tuple[str, str]:
+    texts = _TEXTS.get(reason_code, _TEXTS["octopus_refused"])
+    reason, suggestion = texts.get(language.value, texts["nl"])
+    values = _Defaulting({k: v for k, v in params.items() if v is not None})
+    return reason.format_map(values), suggestion.format_map(values)

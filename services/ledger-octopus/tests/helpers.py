@@ -1,0 +1,65 @@
+"""Shared pieces of the ledger-octopus tests: a demo connection, waiting, reading state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from koppel_chassis import SecretBox
+from koppel_contracts import (
+    BookingMode,
+    ConnectionSettings,
+    ConnectionSettingsEvent,
+    LedgerConnection,
+    Mapping,
+    Merchant,
+    ShopConnection,
+    SourceSystem,
+    make_event_id,
+)
+from koppel_sandbox_octopus import DEMO, demo_mapping
+from koppel_testkit import eventually
+
+CONNECTION = "shop-octo"
+
+
+def demo_settings(
+    base_url: str,
+    secrets_key: str,
+    *,
+    password: str = DEMO.password,
+    language: str = "nl",
+    mapping: Mapping | None = None,
+    system: str = "octopus",
+) -> ConnectionSettings:
+    box = SecretBox(secrets_key)
+    return ConnectionSettings(
+        merchant=Merchant(name="Demo Webshop", contact_email="shop@example.nl", language=language),
+        shop=ShopConnection(system="ccvshop", base_url="https://shop.example.nl"),
+        ledger=LedgerConnection(
+            system=system,
+            base_url=base_url,
+            dossier_id=str(DEMO.dossier_id),
+            credentials={
+                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
+                "username": box.encrypt(DEMO.user),
+                "password": box.encrypt(password),
+            },
+        ),
+        mapping=mapping or demo_mapping(),
+    )
+
+
+def settings_event(
+    settings: ConnectionSettings, version: int = 1, connection_id: str = CONNECTION
+) -> ConnectionSettingsEvent:
+    return ConnectionSettingsEvent(
+        event_id=make_event_id("connection", connection_id, str(version)),
+        occurred_at=datetime.now(UTC),
+        connection_id=connection_id,
+        source_system=SourceSystem.KOPPEL,
+        version=version,
+        settings=settings,
+    )
+
+
+__all__ = ["CONNECTION", "BookingMode", "demo_mapping", "demo_settings", "eventually"]

@@ -1,0 +1,173 @@
+"""Killed between "created in Octopus" and "recorded": on restart still one invoice.
+
+The service runs as its own process with the `crash_after_create` test hook, which
+SIGKILLs it right after Octopus accepted the invoice — before the ids are recorded
+in MongoDB and before the Kafka offset is committed. A fresh service then finds
+the intent, reads the document number back from Octopus and records what is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+
+from koppel_contracts import (
+    LEDGER_BOOKINGS,
+    LEDGER_CHECKS,
+    BookingEvent,
+    BookingStatus,
+    CheckEvent,
+    CheckOutcome,
+    OrderSummary,
+    SourceSystem,
+)
+from koppel_ledger_octopus.state import OutboxItem
+from koppel_sandbox_kit import free_port
+from koppel_sandbox_octopus import DEMO
+from koppel_testkit import make_order, make_order_event, read_events
+from pymongo import AsyncMongoClient
+
+from .helpers import CONNECTION, eventually
+
+D = DEMO.dossier_id
+
+
+def _env(settings) -> dict[str, str]:
+    prefix = "KOPPEL_LEDGER_OCTOPUS_"
+    values = {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "MONGODB_URI": settings.mongodb_uri.get_secret_value(),
+        "MONGODB_DATABASE": settings.database_name,
+        "TOPIC_PREFIX": settings.topic_prefix,
+        "CONSUMER_GROUP_PREFIX": settings.consumer_group_prefix,
+        "SECRETS_KEY": settings.secrets_key.get_secret_value(),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(free_port()),
+        "HTTP_TIMEOUT_SECONDS": "2",
+        "LOCK_SECONDS": str(settings.lock_seconds),
+        "CRASH_AFTER_CREATE": "true",
+    }
+    return {**os.environ, **{prefix + k: v for k, v in values.items()}}
+
+
+async def test_killed_between_created_and_recorded_still_one_invoice_after_restart(
+    octopus,
+    service_settings,
+    ledger,
+    publish_connection,
+    publish_order,
+    kafka_bootstrap,
+    kafka_topics,
+    tmp_path,
+) -> None:
+    settings = service_settings(lock_seconds=3.0)
+    await publish_connection()
+    log_file = tmp_path / "service.log"
+    with log_file.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "koppel_ledger_octopus",
+            env=_env(settings),
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await publish_order(
+                make_order_event(make_order(order_id="crash-1"), connection_id=CONNECTION)
+            )
+            code = await asyncio.wait_for(process.wait(), timeout=60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    output = log_file.read_text()
+    assert code == -signal.SIGKILL, output[-3000:]
+    assert "TEST HOOK crash_after_create" in output
+
+    # Octopus has the invoice; we recorded nothing but the intent; nothing was published.
+    assert len(await octopus.control.invoices(D)) == 1
+    client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_uri.get_secret_value())
+    try:
+        doc = await client[settings.database_name]["orders"].find_one({"order_ref": "crash-1"})
+    finally:
+        await client.close()
+    assert doc["state"] == "booking" and doc["intent"]["op"] == "invoice"
+    assert doc["booked_revision"] == 0 and doc.get("ledger") is None
+    before = await read_events(
+        kafka_bootstrap, kafka_topics[LEDGER_BOOKINGS.name], BookingEvent, at_least=0, timeout=2
+    )
+    assert before == []
+
+    # Restart (same database, same consumer group), without the hook.
+    running = await ledger(lock_seconds=3.0)
+    bookings = await read_events(
+        kafka_bootstrap, kafka_topics[LEDGER_BOOKINGS.name], BookingEvent, timeout=60, settle=3.0
+    )
+    checks = await read_events(
+        kafka_bootstrap, kafka_topics[LEDGER_CHECKS.name], CheckEvent, timeout=30
+    )
+    invoices = await octopus.control.invoices(D)
+    assert len(invoices) == 1, "the restarted service found the invoice instead of creating one"
+    assert [b.status for b in bookings] == [BookingStatus.BOOKED]
+    assert bookings[0].ledger_ref.document_number == str(invoices[0]["documentSequenceNr"])
+    assert checks[0].outcome == CheckOutcome.MATCHED
+    calls = await octopus.control.calls(D)
+    assert calls["POST /dossiers/{d}/invoices"] == 1
+
+    async def verified():
+        found = await running.orders.find_one({"order_ref": "crash-1"})
+        return found["state"] == "verified" and "intent" not in found
+
+    await eventually(verified)
+
+
+async def test_events_left_in_the_outbox_by_a_crash_are_published_by_the_scheduler(
+    ledger, kafka_bootstrap, kafka_topics
+) -> None:
+    # A process died after recording a booking but before publishing its event.
+    running = await ledger()
+    event = BookingEvent(
+        event_id="left-over-1",
+        occurred_at=datetime.now(UTC),
+        connection_id=CONNECTION,
+        source_system=SourceSystem.OCTOPUS,
+        order_ref="left-1",
+        order_revision=1,
+        status=BookingStatus.BOOKED,
+        order=OrderSummary(
+            order_number="WEB-1",
+            placed_on=datetime(2026, 11, 20).date(),
+            total_incl_vat="62.00",
+            currency="EUR",
+        ),
+    )
+    await running.orders.insert_one(
+        {
+            "_id": f"{CONNECTION}:left-1",
+            "connection_id": CONNECTION,
+            "order_ref": "left-1",
+            "revision": 1,
+            "state": "booked",
+            "next_attempt_at": None,
+            "updated_at": datetime.now(UTC) - timedelta(minutes=1),
+            "outbox": outbox_fields_doc(event),
+        }
+    )
+    published = await read_events(
+        kafka_bootstrap, kafka_topics[LEDGER_BOOKINGS.name], BookingEvent, timeout=30
+    )
+    assert [e.event_id for e in published] == ["left-over-1"]
+
+    async def emptied():
+        doc = await running.orders.find_one({"_id": f"{CONNECTION}:left-1"})
+        return doc["outbox"] == {}
+
+    await eventually(emptied)
+
+
+def outbox_fields_doc(event: BookingEvent) -> dict:
+    return {event.event_id: OutboxItem(LEDGER_BOOKINGS, event).stored()}

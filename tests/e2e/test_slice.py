@@ -1,0 +1,195 @@
+"""The CCV Shop → Octopus slice end to end: every service and sandbox as its own
+process, on the real broker and database, mails received by a real SMTP server.
+
+One system is started for the module and the scenarios run in order, as a
+merchant's day would: orders, a mismatch, a refused order, garbage on the
+topic, a changed Octopus password and new settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from koppel_contracts import SHOP_ORDERS
+from koppel_demo.demo_data import (
+    MERCHANT_EMAIL,
+    demo_connection,
+    place_paid_order,
+    publish_demo_connection,
+    wait_until_connected,
+)
+from koppel_demo.processes import ProcessGroup
+from koppel_demo.system import Ports, SystemConfig, create_topics, start_system
+from koppel_sandbox_ccvshop import CcvShopControl
+from koppel_sandbox_kit import free_port
+from koppel_sandbox_octopus import DEMO, OctopusControl
+from koppel_testkit import SmtpCatcher, eventually, publish_raw, read_records
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+NEW_PASSWORD = "nieuw-wachtwoord-2"
+
+
+@pytest.fixture(scope="module")
+def smtp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def config(infrastructure, tmp_path_factory, smtp_port) -> SystemConfig:
+    from koppel_chassis import generate_key
+
+    folder: Path = tmp_path_factory.mktemp("e2e")
+    return SystemConfig(
+        kafka_bootstrap=infrastructure.kafka_bootstrap,
+        mongodb_uri=infrastructure.mongodb_uri,
+        secrets_key=generate_key(),
+        log_dir=folder / "logs",
+        mail_dir=folder / "mail",
+        ports=Ports(
+            ccvshop=free_port(),
+            octopus=free_port(),
+            smtp=smtp_port,
+            ingest_ccv=free_port(),
+            ledger_octopus=free_port(),
+            notifier=free_port(),
+        ),
+        isolation=f"e2e{uuid.uuid4().hex[:8]}.",
+        smtp_port=smtp_port,
+        reconcile_interval_seconds=5.0,
+        grouping_window_seconds=1.0,
+        ledger_retry_initial_seconds=1.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def system(config: SystemConfig) -> Iterator[ProcessGroup]:
+    import asyncio
+
+    asyncio.run(create_topics(config))
+    group = start_system(config)
+    try:
+        yield group
+    finally:
+        codes = group.stop_all()
+        for name, process in group.processes.items():
+            if codes[name] not in (0, -15):
+                print(f"--- {name} exited {codes[name]}:\n{process.tail(60)}")
+
+
+@pytest.fixture
+async def smtp(smtp_port: int) -> AsyncIterator[SmtpCatcher]:
+    catcher = SmtpCatcher(smtp_port)
+    await catcher.start()
+    try:
+        yield catcher
+    finally:
+        await catcher.stop()
+
+
+@pytest.fixture
+async def shop(config: SystemConfig, system: ProcessGroup) -> AsyncIterator[CcvShopControl]:
+    async with CcvShopControl(config.url(config.ports.ccvshop)) as control:
+        yield control
+
+
+@pytest.fixture
+async def octopus(config: SystemConfig, system: ProcessGroup) -> AsyncIterator[OctopusControl]:
+    async with OctopusControl(config.url(config.ports.octopus)) as control:
+        yield control
+
+
+async def _invoices_for(octopus: OctopusControl, references: set[str]) -> list[dict[str, Any]]:
+    return [i for i in await octopus.invoices(DEMO.dossier_id) if i.get("reference") in references]
+
+
+async def _booked(octopus: OctopusControl, orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    references = {str(o["ordernumber_full"]) for o in orders}
+
+    async def all_there() -> list[dict[str, Any]]:
+        found = await _invoices_for(octopus, references)
+        return found if len(found) >= len(references) else []
+
+    return await eventually(all_there, timeout=60)
+
+
+async def test_the_slice(config, system, smtp, shop, octopus) -> None:
+    await publish_demo_connection(config, demo_connection(config))
+    await wait_until_connected(config)
+
+    # 1. Orders paid in the shop become concept invoices in Octopus, once each.
+    orders = [
+        await place_paid_order(shop, {}),
+        await place_paid_order(
+            shop,
+            {
+                "rows": [
+                    {"product_name": "Molen", "count": 1, "price": "89.00", "tax": 21},
+                    {"product_name": "Bonen", "count": 2, "price": "12.50", "tax": 9},
+                ]
+            },
+        ),
+    ]
+    invoices = await _booked(octopus, orders)
+    assert len(invoices) == 2
+    by_reference = {i["reference"]: i for i in invoices}
+    for order in orders:
+        invoice = by_reference[str(order["ordernumber_full"])]
+        assert Decimal(str(invoice["_sandbox"]["totalInclVat"])) == Decimal(
+            str(order["total_price"])
+        )
+        assert invoice["_sandbox"]["booked"] is False, "a concept invoice, not booked"
+    assert (await smtp.settled(2.0)) == [], "nothing to tell the merchant yet"
+
+    # 2. A booking that reads back differently → exactly one e-mail about it.
+    await octopus.tamper_next_document(total_delta="1.00")
+    tampered = await place_paid_order(shop, {})
+    await _booked(octopus, [tampered])
+    mails = await smtp.wait_for(1, timeout=60)
+    assert len(await smtp.settled(3.0)) == 1
+    assert mails[0].rcpt_tos == [MERCHANT_EMAIL]
+    assert str(tampered["ordernumber_full"]) in mails[0].body
+
+    # 3. An order the ledger refuses (a VAT rate without a ledger account) → one e-mail.
+    refused = await place_paid_order(
+        shop, {"rows": [{"product_name": "Boek", "count": 1, "price": "19.95", "tax": 6}]}
+    )
+    mails = await smtp.wait_for(2, timeout=60)
+    assert len(await smtp.settled(3.0)) == 2
+    assert str(refused["ordernumber_full"]) in mails[1].body
+    assert await _invoices_for(octopus, {str(refused["ordernumber_full"])}) == []
+
+    # 4. An event nobody can read goes to the dead-letter topic; consuming goes on.
+    orders_topic = config.isolation + SHOP_ORDERS.name
+    await publish_raw(config.kafka_bootstrap, orders_topic, b"{garbage", b"x:1")
+    after_garbage = await place_paid_order(shop, {})
+    await _booked(octopus, [after_garbage])
+    dead = await read_records(config.kafka_bootstrap, orders_topic + ".dlq", at_least=1)
+    assert [r.value for r in dead] == [b"{garbage"]
+
+    # 5. The merchant changes the Octopus password: one e-mail, orders wait (not fail)...
+    await octopus.set_password(DEMO.user, NEW_PASSWORD)
+    await octopus.expire_tokens()
+    held = [await place_paid_order(shop, {}) for _ in range(3)]
+    mails = await smtp.wait_for(3, timeout=60)
+    assert len(await smtp.settled(3.0)) == 3, (
+        "one mail for the broken connection, not one per order"
+    )
+    assert "wachtwoord" in mails[2].body.lower() or "inlog" in mails[2].body.lower()
+    references = {str(o["ordernumber_full"]) for o in held}
+    assert await _invoices_for(octopus, references) == []
+
+    # ...and once the new settings arrive, every held order is booked exactly once.
+    await publish_demo_connection(config, demo_connection(config, octopus_password=NEW_PASSWORD))
+    await _booked(octopus, held)
+    all_invoices = await octopus.invoices(DEMO.dossier_id)
+    counted: dict[str, int] = {}
+    for invoice in all_invoices:
+        counted[invoice["reference"]] = counted.get(invoice["reference"], 0) + 1
+    assert all(n == 1 for n in counted.values()), counted
+    assert len(all_invoices) == 2 + 1 + 1 + 3
