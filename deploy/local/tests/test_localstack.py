@@ -247,7 +247,7 @@ def test_broker_command(cfg: StackConfig, tmp_path: Path) -> None:
     libs = tmp_path / "libs"
     cmd = kafka.broker_command(cfg, "/usr/bin/java", libs)
     assert cmd[0] == "/usr/bin/java"
-    assert "-Xmx512m" in cmd
+    assert "-Xmx1g" in cmd
     assert cmd[cmd.index("-cp") + 1] == str(libs / "*")
     assert cmd[-2:] == [kafka.BROKER_MAIN, str(cfg.kafka_properties_file)]
     assert f"-Dkafka.logs.dir={cfg.run_dir}" in cmd
