@@ -17,6 +17,7 @@ import signal
 import sys
 from decimal import Decimal
 
+import httpx
 import koppel_localstack
 from koppel_chassis import generate_key
 from koppel_sandbox_ccvshop import CcvShopControl
@@ -30,7 +31,7 @@ from .demo_data import (
     publish_demo_connection,
     wait_until_connected,
 )
-from .system import Ports, SystemConfig, create_topics, start_system
+from .system import Ports, SystemConfig, create_topics, forget_previous_run, start_system
 
 STATE_DIR = koppel_localstack.StackConfig.from_env().run_dir.parent / "demo"
 
@@ -51,6 +52,10 @@ def _config(endpoints: koppel_localstack.Endpoints) -> SystemConfig:
     )
 
 
+def _euro(amount: object) -> str:
+    return f"€ {Decimal(str(amount)):.2f}"
+
+
 def _say(text: str = "") -> None:
     print(text, flush=True)
 
@@ -61,14 +66,21 @@ async def _connect_and_seed(config: SystemConfig) -> None:
     async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
         for spec in DEMO_ORDERS:
             order = await place_paid_order(shop, spec)
-            _say(f"  paid order {order['ordernumber_full']} (€ {order['total_price']}) in the shop")
+            _say(
+                f"  paid order {order['ordernumber_full']} ({_euro(order['total_price'])}) in the shop"
+            )
+
+
+async def _fresh_topics(config: SystemConfig) -> None:
+    await forget_previous_run(config)
+    await create_topics(config)
 
 
 def up() -> int:
     _say("Starting Kafka and the MongoDB-compatible server (first run builds them; minutes)...")
     endpoints = koppel_localstack.start(koppel_localstack.StackConfig.from_env())
     config = _config(endpoints)
-    asyncio.run(create_topics(config))
+    asyncio.run(_fresh_topics(config))
     _say("Starting sandboxes and services...")
     group = start_system(config)
     stopping = False
@@ -88,6 +100,10 @@ def up() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second Ctrl-C (or the SIGINT a wrapper like `make` or `uv` passes on)
+        # must not cut the clean stop short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _say("\nStopping every process...")
         for name, code in group.stop_all().items():
             _say(f"  {name}: stopped ({code})")
@@ -123,7 +139,7 @@ async def _order() -> None:
     config = _config(koppel_localstack.endpoints())
     async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
         order = await place_paid_order(shop, DEMO_ORDERS[0])
-    _say(f"paid order {order['ordernumber_full']} (€ {order['total_price']}); see `invoices`")
+    _say(f"paid order {order['ordernumber_full']} ({_euro(order['total_price'])}); see `invoices`")
 
 
 async def _invoices() -> None:
@@ -162,12 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     command = parser.parse_args(argv).command
     if command == "up":
         return up()
-    if command == "order":
-        asyncio.run(_order())
-    elif command == "invoices":
-        asyncio.run(_invoices())
-    else:
-        _mails()
+    try:
+        if command == "order":
+            asyncio.run(_order())
+        elif command == "invoices":
+            asyncio.run(_invoices())
+        else:
+            _mails()
+    except httpx.ConnectError:
+        print("the demo is not running: start it with `make run`", file=sys.stderr)
+        return 1
     return 0
 
 

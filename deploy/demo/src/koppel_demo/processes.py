@@ -130,4 +130,11 @@ class ProcessGroup:
         return self.processes[name]
 
     def stop_all(self) -> dict[str, int | None]:
-        return {p.name: p.stop() for p in reversed(list(self.processes.values()))}
+        codes: dict[str, int | None] = {}
+        for process in reversed(list(self.processes.values())):
+            try:
+                codes[process.name] = process.stop()
+            except Exception:  # one process refusing to stop must not leave the rest running
+                process.kill()
+                codes[process.name] = None
+        return codes

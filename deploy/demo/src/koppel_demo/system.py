@@ -8,10 +8,13 @@ and databases so it can share a broker with a running demo.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
 from koppel_cli.topics import ensure_topics, plan_topics
+from pymongo import AsyncMongoClient
 
 from .processes import ManagedProcess, ProcessGroup, python_module, service_env
 
@@ -50,7 +53,7 @@ class SystemConfig:
 def _service(
     config: SystemConfig, name: str, prefix: str, port: int, **extra: object
 ) -> ManagedProcess:
-    database = f"{config.isolation.replace('.', '_').replace('-', '_')}{name.replace('-', '_')}"
+    database = f"{_database_prefix(config)}{name.replace('-', '_')}"
     env = service_env(
         prefix,
         {
@@ -73,6 +76,37 @@ def _service(
         config.log_dir / f"{name}.log",
         ready_url=f"{config.url(port)}/readyz",
     )
+
+
+def _database_prefix(config: SystemConfig) -> str:
+    return config.isolation.replace(".", "_").replace("-", "_")
+
+
+async def forget_previous_run(config: SystemConfig) -> None:
+    """Delete the run's topics and databases left by an earlier run.
+
+    The sandboxes keep their data in memory and start empty; Koppel's own state must
+    start empty too, or it would remember orders and invoices the sandboxes forgot.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(config.isolation)]
+        if ours:
+            await admin.delete_topics(ours)
+        for _ in range(100):  # deletion is asynchronous; creating too early fails
+            if not set(ours) & set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongodb_uri)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(_database_prefix(config)):
+                await client.drop_database(name)
+    finally:
+        await client.close()
 
 
 async def create_topics(config: SystemConfig) -> None:
