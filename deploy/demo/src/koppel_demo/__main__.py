@@ -66,9 +66,8 @@ async def _connect_and_seed(config: SystemConfig) -> None:
     async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
         for spec in DEMO_ORDERS:
             order = await place_paid_order(shop, spec)
-            _say(
-                f"  paid order {order['ordernumber_full']} ({_euro(order['total_price'])}) in the shop"
-            )
+            number, total = order["ordernumber_full"], _euro(order["total_price"])
+            _say(f"  paid order {number} ({total}) in the shop")
 
 
 async def _fresh_topics(config: SystemConfig) -> None:
