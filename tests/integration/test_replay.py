@@ -30,9 +30,7 @@ from koppel_contracts import (
     Mapping,
     Merchant,
     ShopConnection,
-    SourceSystem,
     VatAccountMapping,
-    make_event_id,
 )
 from koppel_ledger_octopus import LedgerOctopusSettings, build
 from koppel_sandbox_kit import serve
@@ -126,13 +124,8 @@ async def test_replay_from_a_timestamp_books_nothing_twice(
     orders_topic = kafka_topics[SHOP_ORDERS.name]
     group = settings.group_id()  # <prefix>ledger-octopus.main, as in the runbook
 
-    settings_event = ConnectionSettingsEvent(
-        event_id=make_event_id("connection", CONNECTION, "1"),
-        occurred_at=datetime.now(UTC),
-        connection_id=CONNECTION,
-        source_system=SourceSystem.KOPPEL,
-        version=1,
-        settings=connection_settings(url, secrets_key),
+    settings_event = ConnectionSettingsEvent.of(
+        CONNECTION, connection_settings(url, secrets_key), 1
     )
     await publish_raw(
         kafka_bootstrap,

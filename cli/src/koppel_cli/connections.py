@@ -8,9 +8,6 @@ from koppel_contracts import (
     CONNECTIONS,
     ConnectionSettings,
     ConnectionSettingsEvent,
-    SourceSystem,
-    make_event_id,
-    utcnow,
 )
 from prometheus_client import CollectorRegistry
 
@@ -18,14 +15,7 @@ from prometheus_client import CollectorRegistry
 async def publish_connection(
     settings: ServiceSettings, connection_id: str, connection: ConnectionSettings, version: int
 ) -> ConnectionSettingsEvent:
-    event = ConnectionSettingsEvent(
-        event_id=make_event_id("connection", connection_id, str(version)),
-        occurred_at=utcnow(),
-        connection_id=connection_id,
-        source_system=SourceSystem.KOPPEL,
-        version=version,
-        settings=connection,
-    )
+    event = ConnectionSettingsEvent.of(connection_id, connection, version)
     broker = create_broker(settings, CollectorRegistry())
     await broker.connect()
     try:

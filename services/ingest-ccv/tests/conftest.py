@@ -24,9 +24,6 @@ from koppel_contracts import (
     OrderEvent,
     ShopConnection,
     ShopSystem,
-    SourceSystem,
-    make_event_id,
-    utcnow,
 )
 from koppel_ingest_ccv.app import build
 from koppel_ingest_ccv.settings import IngestCcvSettings
@@ -110,14 +107,7 @@ class Koppel:
             ),
             mapping=Mapping(trigger_statuses=list(triggers)),
         )
-        event = ConnectionSettingsEvent(
-            event_id=make_event_id("connection", CONNECTION_ID, str(version)),
-            occurred_at=utcnow(),
-            connection_id=CONNECTION_ID,
-            source_system=SourceSystem.KOPPEL,
-            version=version,
-            settings=settings,
-        )
+        event = ConnectionSettingsEvent.of(CONNECTION_ID, settings, version)
         await publish_raw(
             self.bootstrap,
             self.topics[CONNECTIONS.name],

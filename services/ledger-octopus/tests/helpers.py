@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from koppel_chassis import SecretBox
 from koppel_contracts import (
     BookingMode,
@@ -13,8 +11,6 @@ from koppel_contracts import (
     Mapping,
     Merchant,
     ShopConnection,
-    SourceSystem,
-    make_event_id,
 )
 from koppel_sandbox_octopus import DEMO, demo_mapping
 from koppel_testkit import eventually
@@ -52,14 +48,7 @@ def demo_settings(
 def settings_event(
     settings: ConnectionSettings, version: int = 1, connection_id: str = CONNECTION
 ) -> ConnectionSettingsEvent:
-    return ConnectionSettingsEvent(
-        event_id=make_event_id("connection", connection_id, str(version)),
-        occurred_at=datetime.now(UTC),
-        connection_id=connection_id,
-        source_system=SourceSystem.KOPPEL,
-        version=version,
-        settings=settings,
-    )
+    return ConnectionSettingsEvent.of(connection_id, settings, version)
 
 
 __all__ = ["CONNECTION", "BookingMode", "demo_mapping", "demo_settings", "eventually"]

@@ -55,13 +55,9 @@ def settings_event(
     version: int = 1,
 ) -> ConnectionSettingsEvent:
     box = SecretBox(secrets_key)
-    return ConnectionSettingsEvent(
-        event_id=make_event_id("connection", connection_id, str(version)),
-        occurred_at=datetime.now(UTC),
-        connection_id=connection_id,
-        source_system=SourceSystem.KOPPEL,
-        version=version,
-        settings=ConnectionSettings(
+    return ConnectionSettingsEvent.of(
+        connection_id,
+        ConnectionSettings(
             merchant=Merchant(name=name, contact_email=contact_email, language=language),
             shop=ShopConnection(
                 system=ShopSystem.CCVSHOP,
@@ -76,6 +72,7 @@ def settings_event(
                 credentials={"password": box.encrypt("dummy-octopus-password")},
             ),
         ),
+        version,
     )
 
 

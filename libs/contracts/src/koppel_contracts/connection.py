@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, field_validator
 
-from .envelope import ContractModel, Envelope
+from .envelope import ContractModel, Envelope, SourceSystem, make_event_id, utcnow
 from .money import Money, VatRate
 
 ENCRYPTED_PREFIX = "enc:v1:"
@@ -124,3 +124,17 @@ class ConnectionSettingsEvent(Envelope):
     schema_version: Literal[1] = 1
     version: int = Field(ge=1, description="Increases with every change; latest wins")
     settings: ConnectionSettings
+
+    @classmethod
+    def of(
+        cls, connection_id: str, settings: ConnectionSettings, version: int
+    ) -> ConnectionSettingsEvent:
+        """The event for one version of a connection's settings (id derived from both)."""
+        return cls(
+            event_id=make_event_id("connection", connection_id, str(version)),
+            occurred_at=utcnow(),
+            connection_id=connection_id,
+            source_system=SourceSystem.KOPPEL,
+            version=version,
+            settings=settings,
+        )
