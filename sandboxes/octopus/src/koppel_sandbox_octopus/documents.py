@@ -777,13 +777,19 @@ def select(table: dict[DocKey, Record], query: dict[str, str]) -> list[dict[str,
     by_id = _query_int(query, "bookyearKeyId", "bookyearId")
     nr = _query_int(query, "documentSequenceNr", "documentSeqNr")
     journal_key = query.get("journalKey") or None
-    return [
-        record.data
-        for key, record in sorted(table.items())
+    if by_id is not None and by_id != -1 and journal_key is not None and nr is not None:
+        # One document by its full key (every read-back): a dict lookup, not a sort of
+        # the whole table, so the sandbox does not slow down as a dossier fills up.
+        record = table.get((by_id, journal_key, nr))
+        return [] if record is None else [record.data]
+    matches = [
+        (key, record)
+        for key, record in table.items()
         if (by_id is None or by_id == -1 or key[0] == by_id)
         and (journal_key is None or key[1] == journal_key)
         and (nr is None or key[2] == nr)
     ]
+    return [record.data for _, record in sorted(matches, key=lambda kv: kv[0])]
 
 
 def modified_since(query: dict[str, str]) -> datetime:

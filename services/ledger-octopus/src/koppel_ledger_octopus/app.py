@@ -57,7 +57,15 @@ def build(settings: LedgerOctopusSettings | None = None) -> Service:
     service.booker = booker  # type: ignore[attr-defined]  # for tests and operators
 
     # consume → book → record → publish (handlers.Booker)
-    @service.subscriber(SHOP_ORDERS)
+    # Orders of different partitions are booked concurrently: one handler at a time took
+    # ~all its time waiting on MongoDB and Octopus. FastStream's concurrent subscriber with
+    # NACK_ON_ERROR (ConcurrentBetweenPartitionsSubscriber) runs `consumer_workers`
+    # consumers that each own whole partitions, so one key's events stay in order and an
+    # offset is still committed only after its handler returned (commit after effect).
+    workers = settings.consumer_workers
+    options = {"max_workers": workers} if workers > 1 else {}
+
+    @service.subscriber(SHOP_ORDERS, **options)
     async def handle_order(event: OrderEvent) -> None:
         await booker.on_order(event)
 

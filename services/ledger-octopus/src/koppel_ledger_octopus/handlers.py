@@ -135,6 +135,7 @@ class Run:
     client: OctopusClient
     free_intent: dict[str, Any] | None = None
     recovered: list[OutboxItem] = field(default_factory=list)
+    calls_recorded: int = 0  # Octopus calls already counted in the document
 
     @property
     def revision(self) -> int:
@@ -319,9 +320,14 @@ class Booker:
         doc = await self.orders.get(doc_id)
         if doc is None:
             return
+        # Publish every entry, then remove them in one write (not one write per event:
+        # each write costs a scan on FerretDB). A crash in between re-publishes them with
+        # the same event ids, as before.
+        published = []
         for event_id, item in outbox_items(doc):
             await self.publisher.publish(item.topic, item.event)
-            await self.orders.published(doc_id, event_id)
+            published.append(event_id)
+        await self.orders.published(doc_id, *published)
 
     async def flush_hold(self, connection_id: str) -> None:
         doc = await self.holds.holds.find_one({"_id": connection_id})
@@ -364,6 +370,7 @@ class Booker:
                 return
             language = stored.merchant.language
             client: OctopusClient | None = None
+            run: Run | None = None
             with metered() as meter:
                 try:
                     try:
@@ -411,8 +418,9 @@ class Booker:
                     log.exception("unexpected error while booking; retrying later")
                     await failing.retry_later(stored, TransientError(f"internal error: {error}"))
                 finally:
-                    if meter.calls:
-                        await self.orders.add_calls(doc_id, meter.calls)
+                    recorded = run.calls_recorded if run is not None else 0
+                    if meter.calls > recorded:
+                        await self.orders.add_calls(doc_id, meter.calls - recorded)
 
     async def _restored(
         self, event: OrderEvent, settings: ConnectionSettings, version: int
@@ -445,7 +453,10 @@ class Booker:
             await self._book(run)
         if int(run.doc.get("checked_revision") or 0) < run.revision:
             await self._check(run)
-        await self.orders.finish(run.doc_id, run.owner, run.revision)
+        # The calls are counted with the finishing write instead of a write of their own.
+        meter = current_meter()
+        run.calls_recorded = meter.calls if meter else 0
+        await self.orders.finish(run.doc_id, run.owner, run.revision, run.calls_recorded)
 
     async def _book(self, run: Run) -> None:
         event, revision = run.event, run.revision

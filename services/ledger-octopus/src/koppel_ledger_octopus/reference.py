@@ -10,6 +10,7 @@ names but the cached list lacks) forces one refresh before the order is refused.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -47,6 +48,11 @@ class ReferenceCache:
         self.clock = clock
         self._memory: dict[str, tuple[datetime, list[dict[str, Any]]]] = {}
         self.numbers = db[NUMBERS]
+        # FerretDB applies find_one_and_update as a read then a write: two concurrent
+        # handlers of this process could draw the same number (Octopus would refuse the
+        # second create, costing a resync). One draw at a time per process avoids that;
+        # across replicas the duplicate-number refusal path still covers it.
+        self._numbers_lock = asyncio.Lock()
 
     async def _load(self, key: str, fetch: Fetch, *, force: bool = False) -> list[dict[str, Any]]:
         now = self.clock()
@@ -106,6 +112,12 @@ class ReferenceCache:
         the journal's `lastBookedDocumentNr`. When Octopus says a number is taken (a
         document typed in by hand), `resync` re-reads the journal and jumps past it.
         """
+        async with self._numbers_lock:
+            return await self._next_document_nr(client, bookyear_id, journal, resync=resync)
+
+    async def _next_document_nr(
+        self, client: OctopusClient, bookyear_id: int, journal: str, *, resync: bool
+    ) -> int:
         key = f"{client.account.dossier_key}:{bookyear_id}:{journal}"
         if resync or await self.numbers.find_one({"_id": key}) is None:
             journals = await self.journals(client, bookyear_id, force=resync)

@@ -41,6 +41,14 @@ class LedgerOctopusSettings(ServiceSettings):
         default=timedelta(hours=24),
         description="Transient failures older than this become a persistent failure",
     )
+    consumer_workers: int = Field(
+        default=1,
+        ge=1,
+        description="Consumers of shop.orders per process, each owning whole partitions "
+        "(order per key kept); 1 = one message at a time. >1 books orders of one "
+        "connection concurrently, so e.g. two may both try a login that a hold would "
+        "have saved (as with two replicas)",
+    )
     scheduler_interval_seconds: float = Field(default=2.0, gt=0)
     scheduler_batch: int = Field(default=20, ge=1)
     lock_seconds: float = Field(

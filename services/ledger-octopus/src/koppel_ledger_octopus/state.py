@@ -287,11 +287,15 @@ class OrderStore:
             raise LostLock(doc_id)
         return False
 
-    async def finish(self, doc_id: str, owner: str, revision: int) -> bool:
-        """Nothing more to do for `revision`; False when a newer revision arrived meanwhile."""
+    async def finish(self, doc_id: str, owner: str, revision: int, calls: int = 0) -> bool:
+        """Nothing more to do for `revision`; False when a newer revision arrived meanwhile.
+        `calls` (Octopus calls so far) are counted in the same write: every write to
+        `orders` costs a scan of the collection on FerretDB."""
+        update: dict[str, Any] = {"$set": {"next_attempt_at": None}}
+        if calls:
+            update["$inc"] = {"octopus_calls": calls}
         result = await self.orders.update_one(
-            {"_id": doc_id, "lock_owner": owner, "revision": revision},
-            {"$set": {"next_attempt_at": None}},
+            {"_id": doc_id, "lock_owner": owner, "revision": revision}, update
         )
         return result.matched_count == 1
 
@@ -300,8 +304,11 @@ class OrderStore:
 
     # --- the outbox -----------------------------------------------------------
 
-    async def published(self, doc_id: str, event_id: str) -> None:
-        await self.orders.update_one({"_id": doc_id}, {"$unset": {f"outbox.{event_id}": ""}})
+    async def published(self, doc_id: str, *event_ids: str) -> None:
+        """The outbox entries are on Kafka: one write for all of them."""
+        if event_ids:
+            unset = {f"outbox.{event_id}": "" for event_id in event_ids}
+            await self.orders.update_one({"_id": doc_id}, {"$unset": unset})
 
     async def with_unpublished(self, older_than: timedelta, limit: int) -> list[Document]:
         cutoff = self.clock() - older_than
