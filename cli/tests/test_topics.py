@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from koppel_chassis.topic_admin import plan_topics
 from koppel_cli.main import app
-from koppel_cli.topics import plan_topics
 from koppel_contracts import ALL_TOPICS, CONNECTIONS, SHOP_ORDERS
 from koppel_testkit.kafka import create_topics
 from typer.testing import CliRunner, Result

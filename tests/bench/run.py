@@ -48,7 +48,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis import generate_key
-from koppel_cli.topics import TopicSpec, ensure_topics, plan_topics
+from koppel_chassis.topic_admin import TopicSpec, ensure_topics, plan_topics
 from koppel_contracts import LEDGER_BOOKINGS, SHOP_ORDERS, order_key
 from koppel_demo.demo_data import (
     CONNECTION_ID,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
-from koppel_cli.topics import ensure_topics, plan_topics
+from koppel_chassis.topic_admin import ensure_topics, plan_topics
 from pymongo import AsyncMongoClient
 
 from .processes import ManagedProcess, ProcessGroup, python_module, service_env

@@ -8,38 +8,18 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from koppel_chassis.topic_admin import TopicSpec, ensure_topics
 from koppel_chassis.topic_reader import partitions_of, stop_consumer
 from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def create_topics(
-    bootstrap: str, names: Sequence[str], partitions: int = 3, timeout: float = 30.0
-) -> None:
-    """Create topics and wait until every partition has a leader.
-
-    A topic is usable only once its partitions' leaders are elected; a test that
-    starts producing earlier meets NotLeaderForPartition errors and flakes.
-    """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        try:
-            await admin.create_topics(
-                [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]
-            )
-        except TopicAlreadyExistsError:
-            pass
-        deadline = time.monotonic() + timeout
-        while not _all_led(await admin.describe_topics(list(names)), partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"partitions of {list(names)} got no leader in {timeout}s")
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
+async def create_topics(bootstrap: str, names: Sequence[str], partitions: int = 3) -> None:
+    """Create topics (any names) and wait until every partition has a leader."""
+    specs = [TopicSpec(name, partitions, 1) for name in names]
+    await ensure_topics(bootstrap, specs)
 
 
 async def delete_topics(bootstrap: str, names: Sequence[str]) -> None:
@@ -53,15 +33,6 @@ async def delete_topics(bootstrap: str, names: Sequence[str]) -> None:
             await admin.delete_topics(doomed)
     finally:
         await admin.close()
-
-
-def _all_led(descriptions: list[dict[str, Any]], partitions: int) -> bool:
-    for topic in descriptions:
-        if topic.get("error_code") or len(topic.get("partitions", ())) < partitions:
-            return False
-        if any(p.get("error_code") or p.get("leader", -1) < 0 for p in topic["partitions"]):
-            return False
-    return True
 
 
 async def publish_raw(

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from koppel_chassis import ServiceSettings, generate_key
-from koppel_contracts import ALL_TOPICS, dead_letter_topic
+from koppel_chassis.topic_admin import ensure_topics, plan_topics
+from koppel_contracts import ALL_TOPICS
 from pymongo import AsyncMongoClient
 
 from .infrastructure import Infrastructure, provide_infrastructure
-from .kafka import create_topics, delete_topics
+from .kafka import delete_topics
 
 _INFRA_FIXTURES = {"infrastructure", "kafka_bootstrap", "mongodb_uri", "kafka_topics", "mongo_db"}
 
@@ -62,11 +63,10 @@ async def kafka_topics(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator
     They are deleted after the test: a suite creates thousands of partitions, and a
     single-node broker that keeps them all slows down and runs out of heap.
     """
-    names = {t.name: topic_prefix + t.name for t in ALL_TOPICS}
-    every = [*names.values(), *(dead_letter_topic(n) for n in names.values())]
-    await create_topics(kafka_bootstrap, every)
-    yield names
-    await delete_topics(kafka_bootstrap, every)
+    specs = plan_topics(partitions=3, replication_factor=1, prefix=topic_prefix)
+    await ensure_topics(kafka_bootstrap, specs)
+    yield {t.name: topic_prefix + t.name for t in ALL_TOPICS}
+    await delete_topics(kafka_bootstrap, [spec.name for spec in specs])
 
 
 @pytest.fixture
