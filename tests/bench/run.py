@@ -47,7 +47,6 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from koppel_chassis import generate_key
 from koppel_chassis.topic_admin import TopicSpec, ensure_topics, plan_topics
 from koppel_contracts import LEDGER_BOOKINGS, SHOP_ORDERS, order_key
 from koppel_demo.demo_data import (
@@ -57,7 +56,7 @@ from koppel_demo.demo_data import (
     wait_until_connected,
 )
 from koppel_demo.processes import ManagedProcess, ProcessGroup
-from koppel_demo.system import Ports, SystemConfig, _service, start_system
+from koppel_demo.system import SystemConfig, _service, start_system
 from koppel_localstack import StackConfig
 from koppel_localstack import start as start_stack
 from koppel_sandbox_ccvshop import CcvShopControl
@@ -678,25 +677,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     console.print(f"cores: {os.cpu_count()}  orders: {args.orders:,}  rate: {args.rate:g}/s")
     endpoints = await asyncio.to_thread(start_stack, StackConfig.from_env())
     run = uuid.uuid4().hex[:6]
-    isolation = f"bench{run}."
     folder = REPO / ".local" / "bench" / run
-    config = SystemConfig(
-        kafka_bootstrap=endpoints.kafka_bootstrap,
-        mongodb_uri=endpoints.mongodb_uri,
-        secrets_key=generate_key(),
-        log_dir=folder / "logs",
-        mail_dir=folder / "mail",
-        ports=Ports(
-            ccvshop=free_port(),
-            octopus=free_port(),
-            smtp=free_port(),
-            ingest_ccv=free_port(),
-            ledger_octopus=free_port(),
-            notifier=free_port(),
-        ),
-        isolation=isolation,
+    config = SystemConfig.isolated(
+        endpoints.kafka_bootstrap,
+        endpoints.mongodb_uri,
+        folder,
+        "bench",
         ledger_retry_initial_seconds=1.0,
     )
+    isolation = config.isolation
     console.print(f"run {run}: prefix {isolation}  logs {config.log_dir}")
     specs = plan_topics(partitions=args.partitions, replication_factor=1, prefix=isolation)
     floor_topic = f"{isolation}bench.floor"

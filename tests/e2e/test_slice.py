@@ -8,10 +8,8 @@ topic, a changed Octopus password and new settings.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from koppel_demo.demo_data import (
     wait_until_connected,
 )
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import Ports, SystemConfig, create_topics, start_system
+from koppel_demo.system import SystemConfig, create_topics, start_system
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import DEMO, OctopusControl
@@ -36,31 +34,13 @@ NEW_PASSWORD = "nieuw-wachtwoord-2"
 
 
 @pytest.fixture(scope="module")
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def config(infrastructure, tmp_path_factory, smtp_port) -> SystemConfig:
-    from koppel_chassis import generate_key
-
-    folder: Path = tmp_path_factory.mktemp("e2e")
-    return SystemConfig(
-        kafka_bootstrap=infrastructure.kafka_bootstrap,
-        mongodb_uri=infrastructure.mongodb_uri,
-        secrets_key=generate_key(),
-        log_dir=folder / "logs",
-        mail_dir=folder / "mail",
-        ports=Ports(
-            ccvshop=free_port(),
-            octopus=free_port(),
-            smtp=smtp_port,
-            ingest_ccv=free_port(),
-            ledger_octopus=free_port(),
-            notifier=free_port(),
-        ),
-        isolation=f"e2e{uuid.uuid4().hex[:8]}.",
-        smtp_port=smtp_port,
+def config(infrastructure, tmp_path_factory) -> SystemConfig:
+    return SystemConfig.isolated(
+        infrastructure.kafka_bootstrap,
+        infrastructure.mongodb_uri,
+        tmp_path_factory.mktemp("e2e"),
+        "e2e",
+        smtp_port=free_port(),  # the test's own SMTP server receives the mails
         reconcile_interval_seconds=5.0,
         grouping_window_seconds=1.0,
         ledger_retry_initial_seconds=1.0,
@@ -83,8 +63,8 @@ def system(config: SystemConfig) -> Iterator[ProcessGroup]:
 
 
 @pytest.fixture
-async def smtp(smtp_port: int) -> AsyncIterator[SmtpCatcher]:
-    catcher = SmtpCatcher(smtp_port)
+async def smtp(config: SystemConfig) -> AsyncIterator[SmtpCatcher]:
+    catcher = SmtpCatcher(config.smtp_port)
     await catcher.start()
     try:
         yield catcher

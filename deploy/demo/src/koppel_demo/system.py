@@ -9,8 +9,10 @@ and databases so it can share a broker with a running demo.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis.topic_admin import ensure_topics, plan_topics
@@ -45,6 +47,27 @@ class SystemConfig:
     reconcile_interval_seconds: float = 30.0
     grouping_window_seconds: float = 5.0
     ledger_retry_initial_seconds: float = 2.0
+
+    @classmethod
+    def isolated(
+        cls, kafka_bootstrap: str, mongodb_uri: str, folder: Path, name: str, **overrides: Any
+    ) -> SystemConfig:
+        """A run that shares the broker and database with anything else: free ports, a fresh
+        secrets key, and its own prefix for topics, consumer groups and databases."""
+        from koppel_chassis import generate_key
+        from koppel_sandbox_kit import free_port
+
+        values: dict[str, Any] = {
+            "kafka_bootstrap": kafka_bootstrap,
+            "mongodb_uri": mongodb_uri,
+            "secrets_key": generate_key(),
+            "log_dir": folder / "logs",
+            "mail_dir": folder / "mail",
+            "ports": Ports(*(free_port() for _ in range(6))),
+            "isolation": f"{name}{uuid.uuid4().hex[:8]}.",
+        }
+        values.update(overrides)
+        return cls(**values)
 
     def url(self, port: int) -> str:
         return f"http://127.0.0.1:{port}"
