@@ -4,13 +4,12 @@ is stored in the real MongoDB exactly once, even when the same event arrives twi
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis import IndexSpec, Service
 from koppel_contracts import SHOP_ORDERS, OrderEvent
-from koppel_testkit import make_order_event, publish_raw
+from koppel_testkit import eventually, make_order_event, publish_raw
 from pymongo.errors import DuplicateKeyError
 
 
@@ -37,14 +36,6 @@ def build_order_store(settings: Any) -> Service:
     return service
 
 
-async def _wait_for(predicate: Any, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        assert loop.time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)
-
-
 async def test_same_event_twice_is_stored_once(
     kafka_topics, make_settings, kafka_bootstrap
 ) -> None:
@@ -64,7 +55,7 @@ async def test_same_event_twice_is_stored_once(
         async def both_consumed() -> bool:
             return await _committed_offset(kafka_bootstrap, settings.group_id(), topic) == 2
 
-        await _wait_for(both_consumed)
+        await eventually(both_consumed)
         stored = await orders.find({}).to_list(None)
         assert len(stored) == 1
         assert stored[0]["_id"] == event.event_id

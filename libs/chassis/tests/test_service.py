@@ -15,7 +15,7 @@ import httpx
 from koppel_chassis import ServiceSettings
 from koppel_contracts import SHOP_ORDERS
 from koppel_contracts.topics import DLQ_HEADER_ERROR, DLQ_HEADER_ORIGINAL_TOPIC
-from koppel_testkit import make_order_event, publish_raw, read_records
+from koppel_testkit import eventually, make_order_event, publish_raw, read_records
 
 EXAMPLE = Path(__file__).with_name("example_service.py")
 
@@ -30,14 +30,6 @@ def _load_example():
 
 
 build = _load_example().build
-
-
-async def _wait(predicate, timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 async def test_health_endpoints_and_metrics(kafka_topics, make_settings) -> None:
@@ -87,7 +79,7 @@ async def test_undecodable_messages_go_to_the_dead_letter_topic_and_consuming_go
         async def good_one_seen() -> bool:
             return await service.db["seen"].count_documents({}) == 1
 
-        await _wait(good_one_seen)
+        await eventually(good_one_seen)
     finally:
         await service.stop()
 
@@ -149,7 +141,7 @@ async def test_sigterm_stops_the_service_cleanly(kafka_topics, make_settings) ->
                     return False
                 return r.status_code == 200
 
-            await _wait(ready, timeout=60)
+            await eventually(ready, timeout=60)
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), timeout=30)
         output = (await process.stdout.read()).decode()
