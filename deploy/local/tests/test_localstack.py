@@ -495,3 +495,26 @@ def test_cli_status_exit_code_when_stopped(
     assert cli.main(["status", "--json"]) == cli.EXIT_NOT_RUNNING
     assert json.loads(capsys.readouterr().out)["kafka"]["running"] is False
     assert cli.main(["stop"]) == 0
+
+
+def test_source_patch_replaces_exactly_what_it_names(tmp_path: Path) -> None:
+    (tmp_path / "a.go").write_text("x := 1\nif n == 1 {\n}\nif n == 1 {\n}\n")
+    ferretdb.SourcePatch("a.go", "if n == 1 {", "if n >= 1 {", count=2).apply(tmp_path)
+    assert (tmp_path / "a.go").read_text() == "x := 1\nif n >= 1 {\n}\nif n >= 1 {\n}\n"
+
+
+def test_source_patch_that_no_longer_fits_fails_the_build(tmp_path: Path) -> None:
+    (tmp_path / "a.go").write_text("if n == 1 {\n}\n")
+    with pytest.raises(StackError, match="no longer fits a.go"):
+        ferretdb.SourcePatch("a.go", "if n == 1 {", "if n >= 1 {", count=2).apply(tmp_path)
+    assert (tmp_path / "a.go").read_text() == "if n == 1 {\n}\n"
+
+
+def test_patches_change_the_build_key() -> None:
+    digest = ferretdb.source_digest()
+    original = ferretdb.PATCHES
+    try:
+        ferretdb.PATCHES = original[:1]
+        assert ferretdb.source_digest() != digest
+    finally:
+        ferretdb.PATCHES = original
