@@ -145,22 +145,72 @@ async def test_events_wait_in_the_outbox_until_published(store) -> None:
     assert await store.with_unpublished(timedelta(seconds=5), 10) == []
 
 
-async def test_the_scheduler_sees_due_unlocked_orders_only(store, clock) -> None:
+async def test_the_scheduler_sees_hinted_orders_when_due_and_settles_them(store, clock) -> None:
     for ref in ("a", "b", "c"):
         await store.receive(event(1, ref=ref))
-    owner = (await store.claim("c1:b"))["lock_owner"]
-    await store.update_revision(
-        "c1:c",
-        (await store.claim("c1:c"))["lock_owner"],
-        1,
-        set_={"next_attempt_at": clock() + timedelta(seconds=30)},
+    # c waits 30 s: the hint is written with the state that needs it
+    c = await store.claim("c1:c")
+    later = clock() + timedelta(seconds=30)
+    await store.schedule("c1:c", later)
+    assert await store.update_revision(
+        "c1:c", c["lock_owner"], 1, set_={"next_attempt_at": later}, release=True
     )
-    await store.release("c1:c", (await store.get("c1:c"))["lock_owner"])
-    assert await store.due(10) == ["c1:a"]
+    assert (await store.get("c1:c"))["lock_owner"] is None, "released in the same write"
+    # a: a worker could not claim it (b's owner, say) and left a hint for when the lock ends
+    await store.schedule("c1:a", clock())
+    assert [doc_id for doc_id, _ in await store.due(10)] == ["c1:a"]
     clock.advance(31)
-    assert sorted(await store.due(10)) == ["c1:a", "c1:c"]
-    await store.release("c1:b", owner)
-    assert sorted(await store.due(10)) == ["c1:a", "c1:b", "c1:c"]
+    due = dict(await store.due(10))
+    assert sorted(due) == ["c1:a", "c1:c"]
+    # a is finished now: its hint goes; c still waits (a newer attempt time): moved there
+    a = await store.claim("c1:a")
+    assert await store.finish("c1:a", a["lock_owner"], 1)
+    await store.settle("c1:a", due["c1:a"])
+    even_later = clock() + timedelta(seconds=60)
+    await store.orders.update_one({"_id": "c1:c"}, {"$set": {"next_attempt_at": even_later}})
+    await store.settle("c1:c", due["c1:c"])
+    assert await store.due(10) == []
+    clock.advance(61)
+    assert [doc_id for doc_id, _ in await store.due(10)] == ["c1:c"]
+
+
+async def test_settling_keeps_a_hint_someone_wrote_meanwhile(store, clock) -> None:
+    await store.receive(event(1))
+    doc = await store.claim("c1:1001")
+    await store.finish("c1:1001", doc["lock_owner"], 1)
+    await store.schedule("c1:1001", clock())
+    [(doc_id, seen)] = await store.due(10)
+    await store.schedule("c1:1001", clock() + timedelta(seconds=5))  # another worker
+    await store.settle(doc_id, seen)
+    clock.advance(6)
+    assert [d for d, _ in await store.due(10)] == ["c1:1001"]
+
+
+async def test_the_safety_net_finds_due_orders_without_a_hint(store, clock) -> None:
+    for ref in ("a", "b"):
+        await store.receive(event(1, ref=ref))  # due now, no hint (a crash, say)
+    await store.schedule("c1:b", clock())
+    [(doc_id, seen)] = await store.unscheduled(10)
+    assert doc_id == "c1:a"
+    # Meanwhile the owner of a found it must wait 30 s: the net's stale view loses.
+    await store.schedule("c1:a", clock() + timedelta(seconds=30))
+    await store.schedule_if_missing("c1:a", seen)
+    await store.schedule("c1:a", clock() + timedelta(seconds=600), unless_sooner=True)
+    assert [d for d, _ in await store.due(10)] == ["c1:b"]
+    clock.advance(31)
+    assert sorted(d for d, _ in await store.due(10)) == ["c1:a", "c1:b"]
+
+
+async def test_receive_returns_the_stored_document_for_a_claim_without_reading(store) -> None:
+    received, doc = await store.receive_doc(event(1))
+    assert received == Received.NEW and doc["revision"] == 1
+    claimed = await store.claim("c1:1001", doc)
+    assert claimed is not None and claimed["event"] == doc["event"]
+    assert (await store.get("c1:1001"))["lock_owner"] == claimed["lock_owner"]
+    assert await store.receive_doc(event(1)) == (Received.DUPLICATE, None)
+    received, newer = await store.receive_doc(event(2, kind=OrderEventKind.AMENDED))
+    assert received == Received.NEWER and newer["revision"] == 2
+    assert await store.claim("c1:1001", newer) is None, "still owned"
 
 
 async def test_new_settings_resume_held_and_settings_pending_orders(store, clock) -> None:
@@ -180,7 +230,7 @@ async def test_new_settings_resume_held_and_settings_pending_orders(store, clock
         await store.release(f"c1:{ref}", owner)
     assert await store.due(10) == []
     assert await store.resume_connection("c1") == 2
-    assert sorted(await store.due(10)) == ["c1:held", "c1:pending"]
+    assert sorted(doc_id for doc_id, _ in await store.due(10)) == ["c1:held", "c1:pending"]
 
 
 async def test_a_connection_is_held_once_per_settings_version(mongo_db, clock) -> None:

@@ -9,6 +9,7 @@ a client needs them (`SecretBox.decrypt`). A tombstone removes the connection.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -27,8 +28,18 @@ SettingsChanged = Callable[[str, ConnectionSettings | None], Awaitable[None]]
 
 
 class ConnectionStore:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    """The stored settings per connection.
+
+    `current()` may answer from memory for `cache_seconds` (0: never), for services
+    that look the settings up once per message. Changes this process applies are
+    seen at once; a change applied by another replica (the topic's partitions are
+    shared out between them) is seen within `cache_seconds`.
+    """
+
+    def __init__(self, collection: AsyncCollection[Document], cache_seconds: float = 0.0) -> None:
         self.collection = collection
+        self.cache_seconds = cache_seconds
+        self._cached: dict[str, tuple[float, tuple[ConnectionSettings, int] | None]] = {}
 
     async def apply(self, event: ConnectionSettingsEvent) -> bool:
         """Store the event unless we hold a newer version; True when the event's
@@ -37,6 +48,12 @@ class ConnectionStore:
         An equal version counts as applied: when reacting to a change failed and
         Kafka redelivers the event, the reaction (`on_change`) must run again.
         """
+        try:
+            return await self._apply(event)
+        finally:
+            self._cached.pop(event.connection_id, None)
+
+    async def _apply(self, event: ConnectionSettingsEvent) -> bool:
         stored = await self.version_of(event.connection_id)
         if stored is not None and stored > event.version:
             return False
@@ -61,6 +78,21 @@ class ConnectionStore:
 
     async def remove(self, connection_id: str) -> None:
         await self.collection.delete_one({"_id": connection_id})
+        self._cached.pop(connection_id, None)
+
+    async def current(self, connection_id: str) -> tuple[ConnectionSettings, int] | None:
+        """The settings and their version in one read (or from memory, see above)."""
+        now = time.monotonic()
+        cached = self._cached.get(connection_id)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        doc = await self.collection.find_one({"_id": connection_id})
+        found = None
+        if doc is not None:
+            found = (ConnectionSettings.model_validate(doc["settings"]), int(doc["version"]))
+        if self.cache_seconds:
+            self._cached[connection_id] = (now, found)
+        return found
 
     async def get(self, connection_id: str) -> ConnectionSettings | None:
         doc = await self.collection.find_one({"_id": connection_id})

@@ -30,7 +30,9 @@ def build(settings: LedgerOctopusSettings | None = None) -> Service:
     secrets = SecretBox(settings.secrets_key)  # fails fast when no key is configured
     service = Service(settings, indexes=[*state.INDEXES, *debtors.INDEXES])
     metrics = OctopusMetrics(service.registry)
-    connections = ConnectionStore(service.db[CONNECTIONS_COLLECTION])
+    connections = ConnectionStore(
+        service.db[CONNECTIONS_COLLECTION], cache_seconds=settings.settings_cache_seconds
+    )
     clients = ClientRegistry(
         secrets,
         ClientOptions(
@@ -46,7 +48,7 @@ def build(settings: LedgerOctopusSettings | None = None) -> Service:
     booker = Booker(
         settings,
         orders=OrderStore(service.db, lock_seconds=settings.lock_seconds),
-        holds=HoldStore(service.db),
+        holds=HoldStore(service.db, cache_seconds=settings.settings_cache_seconds),
         connections=connections,
         clients=clients,
         reference=ReferenceCache(service.db, settings.reference_refresh),

@@ -136,6 +136,7 @@ class Run:
     free_intent: dict[str, Any] | None = None
     recovered: list[OutboxItem] = field(default_factory=list)
     calls_recorded: int = 0  # Octopus calls already counted in the document
+    released: bool = False  # the finishing write went through (and let go of the order)
 
     @property
     def revision(self) -> int:
@@ -237,6 +238,7 @@ class Booker:
         self.clock = clock
         self.wake = asyncio.Event()
         self._last_purge = clock()
+        self._last_sweep: datetime | None = None
 
     # ==== entry points ==========================================================================
 
@@ -246,12 +248,17 @@ class Booker:
         with log_context(
             connection_id=event.connection_id, order_ref=event.order_ref, revision=event.revision
         ):
-            received = await self.orders.receive(event)
+            received, doc = await self.orders.receive_doc(event)
             if received == Received.DUPLICATE:
-                log.info("duplicate order event ignored", extra={"event_id": event.event_id})
-                await self.flush(doc_id)  # events a crash may have left unpublished
+                log.info("duplicate order event", extra={"event_id": event.event_id})
+                doc = await self.orders.get(doc_id)
+                due = doc is not None and doc.get("next_attempt_at") is not None
+                if due and aware(doc["next_attempt_at"]) <= self.clock():  # type: ignore[index]
+                    await self.work(doc_id)  # redelivered after a crash in the middle
+                elif doc is not None and doc.get("outbox"):
+                    await self.flush(doc_id)  # events a crash may have left unpublished
                 return
-            await self.work(doc_id)
+            await self.work(doc_id, doc)
 
     async def on_settings(self, connection_id: str, settings: ConnectionSettings | None) -> None:
         """New settings: forget tokens, release a hold, resume held and waiting orders."""
@@ -271,63 +278,95 @@ class Booker:
 
     async def run_due(self) -> int:
         """One scheduler pass: every order whose next attempt is due, a few at a time."""
+        await self.sweep()
         due = await self.orders.due(self.settings.scheduler_batch)
         limit = asyncio.Semaphore(4)
 
-        async def one(doc_id: str) -> None:
+        async def one(doc_id: str, hint_at: datetime) -> None:
             async with limit:
                 try:
                     await self.work(doc_id)
+                    await self.orders.settle(doc_id, hint_at)
                 except Exception:
                     log.exception("retry of order failed", extra={"order": doc_id})
 
-        await asyncio.gather(*(one(doc_id) for doc_id in due))
-        await self.flush_stale()
+        await asyncio.gather(*(one(doc_id, at) for doc_id, at in due))
+        for doc in await self.holds.with_unpublished(STALE_OUTBOX):
+            await self.flush_hold(doc["_id"])
         now = self.clock()
         if now - self._last_purge > timedelta(minutes=10):
             self._last_purge = now
             await self.orders.purge_locks(older_than=timedelta(days=1))
         return len(due)
 
-    async def flush_stale(self) -> None:
-        for doc in await self.orders.with_unpublished(STALE_OUTBOX, 50):
+    async def sweep(self, *, force: bool = False) -> None:
+        """The safety net behind the schedule hints, at start and every `sweep_interval`:
+        due orders without a hint get one, outboxes a crash left behind are published.
+        Both read the whole order collection on FerretDB, which is why this is rare."""
+        now = self.clock()
+        interval = timedelta(seconds=self.settings.sweep_interval_seconds)
+        if not force and self._last_sweep is not None and now - self._last_sweep < interval:
+            return
+        self._last_sweep = now
+        for doc_id, at in await self.orders.unscheduled(1000):
+            await self.orders.schedule_if_missing(doc_id, at)
+        for doc in await self.orders.with_unpublished(STALE_OUTBOX, 1000):
             await self.flush(doc["_id"])
-        for doc in await self.holds.with_unpublished(STALE_OUTBOX):
-            await self.flush_hold(doc["_id"])
 
     # ==== owning an order ========================================================================
 
-    async def work(self, doc_id: str) -> None:
-        doc = await self.orders.claim(doc_id)
-        if doc is None:
-            return  # another worker owns it; it picks up any newer revision before letting go
+    async def work(self, doc_id: str, doc: dict[str, Any] | None = None) -> None:
+        """Own the order and bring it up to its latest revision. `doc`: as just stored."""
+        claimed = await self.orders.claim(doc_id, doc)
+        if claimed is None:
+            # Another worker owns it and picks up any newer revision before letting go;
+            # should it die instead, the scheduler looks again once its lock expired.
+            until = self.clock() + self.orders.lock
+            await self.orders.schedule(doc_id, until, unless_sooner=True)
+            return
+        doc = claimed
         owner = doc["lock_owner"]
+        released = False
         try:
             for _ in range(20):
                 revision = doc["revision"]
-                await self._process(doc_id, owner, doc)
-                await self.flush(doc_id)
+                # The revision's last write also lets go of the order, when no newer
+                # revision arrived meanwhile (then `released` stays False and we go on).
+                released = await self._process(doc_id, owner, doc)
+                await self._flush_written(doc_id, doc)
+                if released:
+                    break
                 fresh = await self.orders.get(doc_id)
-                if fresh is None or fresh["revision"] == revision:
+                if fresh is None:
+                    break
+                if fresh.get("lock_owner") != owner:
+                    raise LostLock(doc_id)
+                if fresh["revision"] == revision:
                     break
                 doc = fresh  # a newer revision arrived while we were busy
         except LostLock:
             log.warning("lost the order to another worker", extra={"order": doc_id})
         finally:
-            await self.orders.release(doc_id, owner)
+            if not released:
+                await self.orders.release(doc_id, owner)
 
     async def flush(self, doc_id: str) -> None:
+        """Publish what a document's outbox holds (read from MongoDB first)."""
         doc = await self.orders.get(doc_id)
-        if doc is None:
-            return
-        # Publish every entry, then remove them in one write (not one write per event:
-        # each write costs a scan on FerretDB). A crash in between re-publishes them with
-        # the same event ids, as before.
+        if doc is not None:
+            await self._flush_written(doc_id, doc)
+
+    async def _flush_written(self, doc_id: str, doc: dict[str, Any]) -> None:
+        """Publish the outbox as this worker wrote it (kept in `doc`), then remove the
+        entries in one write. A crash in between re-publishes them with the same event
+        ids, which consumers ignore."""
         published = []
         for event_id, item in outbox_items(doc):
             await self.publisher.publish(item.topic, item.event)
             published.append(event_id)
-        await self.orders.published(doc_id, *published)
+        if published:
+            await self.orders.published(doc_id, *published)
+            doc["outbox"] = {}
 
     async def flush_hold(self, connection_id: str) -> None:
         doc = await self.holds.holds.find_one({"_id": connection_id})
@@ -335,39 +374,40 @@ class Booker:
             await self.publisher.publish(item.topic, item.event)
             await self.holds.published(connection_id, event_id)
 
-    async def _process(self, doc_id: str, owner: str, doc: dict[str, Any]) -> None:
+    async def _process(self, doc_id: str, owner: str, doc: dict[str, Any]) -> bool:
+        """One revision, up to its last write; True when that write also let go of the
+        order (False: a newer revision arrived meanwhile, the caller goes on)."""
         event = OrderEvent.model_validate_json(doc["event"])
         revision = int(doc["revision"])
         with log_context(
             connection_id=event.connection_id, order_ref=event.order_ref, revision=revision
         ):
             if int(doc.get("done_revision") or 0) >= revision:
-                await self.orders.finish(doc_id, owner, revision)
-                return
+                return await self.orders.finish(doc_id, owner, revision)
             failing = _Failing(self, doc_id, owner, doc, event)
-            stored = await self.connections.get(event.connection_id)
-            version = await self.connections.version_of(event.connection_id)
-            if stored is None or version is None:
+            current = await self.connections.current(event.connection_id)
+            if current is None:
                 await failing.wait("settings_pending")
-                return
+                return failing.released
+            stored, version = current
             if stored.ledger.system != LedgerSystem.OCTOPUS:
                 await failing.set(State.IGNORED, done=True)
                 log.info("order ignored: the connection books in another ledger")
-                return
+                return failing.released
             if not stored.active:
                 await failing.wait("connection_inactive")
-                return
+                return failing.released
             connection = await self.holds.get(event.connection_id) or {}
             if connection.get("held") and int(connection["settings_version"]) >= version:
                 await failing.hold(stored, version, None, connection.get("reason"))
-                return
+                return failing.released
             quiet_until = connection.get("quiet_until")
             if quiet_until is not None and aware(quiet_until) > self.clock():
                 # The daily quota is used up: wait for it without spending calls on 429s.
                 seconds = (aware(quiet_until) - self.clock()).total_seconds()
                 quota = TransientError("Octopus quota used up", status=429, retry_after=seconds)
                 await failing.retry_later(stored, quota)
-                return
+                return failing.released
             language = stored.merchant.language
             client: OctopusClient | None = None
             run: Run | None = None
@@ -421,6 +461,7 @@ class Booker:
                     recorded = run.calls_recorded if run is not None else 0
                     if meter.calls > recorded:
                         await self.orders.add_calls(doc_id, meter.calls - recorded)
+            return failing.released or (run is not None and run.released)
 
     async def _restored(
         self, event: OrderEvent, settings: ConnectionSettings, version: int
@@ -451,12 +492,22 @@ class Booker:
             await self._resolve_intent(run)
         if int(run.doc["booked_revision"]) < run.revision:
             await self._book(run)
+        checked: dict[str, Any] = {}
+        outbox: list[OutboxItem] = []
         if int(run.doc.get("checked_revision") or 0) < run.revision:
-            await self._check(run)
-        # The calls are counted with the finishing write instead of a write of their own.
+            checked, outbox = await self._check(run)
+        # One write records the check, counts the calls and lets go of the order.
         meter = current_meter()
-        run.calls_recorded = meter.calls if meter else 0
-        await self.orders.finish(run.doc_id, run.owner, run.revision, run.calls_recorded)
+        calls = meter.calls if meter else 0
+        run.released = await self.orders.finish(
+            run.doc_id, run.owner, run.revision, calls, set_=checked, outbox=outbox
+        )
+        if run.released:
+            run.calls_recorded = calls
+            _remember(run.doc, checked, outbox)
+        elif checked:
+            # A newer revision arrived meanwhile: still record this one's check.
+            await self._record(run, set_=checked, outbox=outbox)
 
     async def _book(self, run: Run) -> None:
         event, revision = run.event, run.revision
@@ -779,9 +830,7 @@ class Booker:
         outbox: list[OutboxItem] | None = None,
     ) -> None:
         await self.orders.update(run.doc_id, run.owner, set_=set_, unset=unset, outbox=outbox)
-        for key, value in set_.items():
-            if "." not in key:
-                run.doc[key] = value
+        _remember(run.doc, set_, outbox or [])
         for key in unset or []:
             run.doc.pop(key, None)
 
@@ -819,11 +868,12 @@ class Booker:
 
     # ---- the read-back check ----------------------------------------------------------------
 
-    async def _check(self, run: Run) -> None:
+    async def _check(self, run: Run) -> tuple[dict[str, Any], list[OutboxItem]]:
+        """Read the document back and compare: the state to record and the check event."""
         cancelled = run.event.kind == OrderEventKind.CANCELLED
         stored = run.doc.get("last_credit") if cancelled else run.doc.get("ledger")
         if not stored:
-            return
+            return {}, []
         created = Created.load(stored)
         found = await self._read(
             run.client,
@@ -876,23 +926,20 @@ class Booker:
             state = State.CREDITED
         else:
             state = State.MISMATCH if mismatch else State.VERIFIED
-        await self._record(
-            run,
-            set_={
-                "state": state.value,
-                "check_outcome": outcome.value,
-                "checked_revision": run.revision,
-                "done_revision": run.revision,
-                "attempts": 0,
-                "first_failure_at": None,
-                "reason_code": None,
-            },
-            outbox=[OutboxItem(LEDGER_CHECKS, check)],
-        )
         calls = int(run.doc.get("octopus_calls") or 0)
         if mismatch:
             log.warning("read-back differs from the order", extra={"details": details})
         self._observe_calls(calls)
+        checked = {
+            "state": state.value,
+            "check_outcome": outcome.value,
+            "checked_revision": run.revision,
+            "done_revision": run.revision,
+            "attempts": 0,
+            "first_failure_at": None,
+            "reason_code": None,
+        }
+        return checked, [OutboxItem(LEDGER_CHECKS, check)]
 
     def _observe_calls(self, earlier: int) -> None:
         meter = current_meter()
@@ -982,6 +1029,7 @@ class _Failing:
         self.doc = doc
         self.event = event
         self.revision = int(doc["revision"])
+        self.released = False
 
     async def set(
         self,
@@ -992,12 +1040,18 @@ class _Failing:
         extra: dict[str, Any] | None = None,
         outbox: list[OutboxItem] | None = None,
     ) -> bool:
+        """The revision's last write (it also lets go of the order)."""
         fields: dict[str, Any] = {"state": state.value, "next_attempt_at": next_at, **(extra or {})}
         if done:
             fields["done_revision"] = self.revision
-        return await self.booker.orders.update_revision(
-            self.doc_id, self.owner, self.revision, set_=fields, outbox=outbox
+        if next_at is not None:
+            await self.booker.orders.schedule(self.doc_id, next_at)
+        self.released = await self.booker.orders.update_revision(
+            self.doc_id, self.owner, self.revision, set_=fields, outbox=outbox, release=True
         )
+        if self.released:
+            _remember(self.doc, fields, outbox or [])
+        return self.released
 
     async def wait(self, reason_code: str) -> None:
         delay = timedelta(seconds=self.booker.settings.settings_pending_recheck_seconds)
@@ -1126,6 +1180,17 @@ class _Failing:
 
 
 # ==== small helpers ==============================================================================
+
+
+def _remember(doc: dict[str, Any], set_: dict[str, Any], outbox: list[OutboxItem]) -> None:
+    """Keep the in-memory document in step with what was just written (the outbox too,
+    so the worker publishes it without reading the document again)."""
+    for key, value in set_.items():
+        if "." not in key:
+            doc[key] = value
+    if outbox:
+        written = {item.event.event_id: item.stored() for item in outbox}
+        doc["outbox"] = {**(doc.get("outbox") or {}), **written}
 
 
 def _summary(event: OrderEvent) -> OrderSummary:

@@ -53,6 +53,7 @@ class ReferenceCache:
         # second create, costing a resync). One draw at a time per process avoids that;
         # across replicas the duplicate-number refusal path still covers it.
         self._numbers_lock = asyncio.Lock()
+        self._seeded: set[str] = set()  # counters known to exist: no read before the $inc
 
     async def _load(self, key: str, fetch: Fetch, *, force: bool = False) -> list[dict[str, Any]]:
         now = self.clock()
@@ -119,11 +120,13 @@ class ReferenceCache:
         self, client: OctopusClient, bookyear_id: int, journal: str, *, resync: bool
     ) -> int:
         key = f"{client.account.dossier_key}:{bookyear_id}:{journal}"
-        if resync or await self.numbers.find_one({"_id": key}) is None:
+        seeded = key in self._seeded and not resync
+        if not seeded and (resync or await self.numbers.find_one({"_id": key}) is None):
             journals = await self.journals(client, bookyear_id, force=resync)
             found = next((j for j in journals if _journal_key(j) == journal), {})
             last = int(found.get("lastBookedDocumentNr") or 0)
             await self.numbers.update_one({"_id": key}, {"$max": {"last": last}}, upsert=True)
+        self._seeded.add(key)
         doc = await self.numbers.find_one_and_update(
             {"_id": key}, {"$inc": {"last": 1}}, return_document=ReturnDocument.AFTER
         )

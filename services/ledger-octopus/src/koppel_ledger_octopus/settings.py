@@ -51,6 +51,12 @@ class LedgerOctopusSettings(ServiceSettings):
     )
     scheduler_interval_seconds: float = Field(default=2.0, gt=0)
     scheduler_batch: int = Field(default=20, ge=1)
+    sweep_interval_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How often the scheduler reads all orders for due ones that lost their "
+        "schedule hint, and for events a crash left unpublished (a full read on FerretDB)",
+    )
     lock_seconds: float = Field(
         default=300.0, gt=0, description="How long one worker owns an order it is booking"
     )
@@ -59,6 +65,12 @@ class LedgerOctopusSettings(ServiceSettings):
     )
 
     # --- caches ---------------------------------------------------------------
+    settings_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Connection settings and holds are looked up once per order; answers "
+        "are reused this long (a change made by another replica is seen this much later)",
+    )
     reference_refresh: timedelta = Field(
         default=timedelta(hours=6),
         description="Book years, journals, VAT codes, accounts are re-read after this",
