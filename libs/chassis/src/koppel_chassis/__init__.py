@@ -17,6 +17,7 @@ from .httpclient import (
     classify_exception,
     classify_response,
 )
+from .keyed_locks import KeyedLocks
 from .leases import LeaseStore
 from .logging import configure_logging, log_context, redact
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, purge_expired
@@ -30,6 +31,7 @@ __all__ = [
     "EventPublisher",
     "ExternalError",
     "IndexSpec",
+    "KeyedLocks",
     "LeaseStore",
     "PermanentError",
     "PolicyClient",

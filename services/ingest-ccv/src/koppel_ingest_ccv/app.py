@@ -65,6 +65,10 @@ def build(settings: IngestCcvSettings) -> Service:
 
     follow_connections(service, store, on_settings)
 
+    @service.on_start
+    async def index_order_numbers() -> None:
+        await orders.backfill_numbers()
+
     # Whatever a webhook missed, the poll finds.
     @service.loop("reconcile")
     async def reconcile() -> None:

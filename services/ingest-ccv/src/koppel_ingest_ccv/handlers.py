@@ -10,7 +10,6 @@ publish -> clear the outbox.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -20,6 +19,7 @@ from koppel_chassis import (
     CredentialsError,
     EventPublisher,
     ExternalError,
+    KeyedLocks,
     describe_validation_error,
     log_context,
 )
@@ -280,22 +280,35 @@ class OrderSync:
         self.publisher = publisher
         self.orders = orders
         self.alerts = alerts
-        # One order at a time per connection in this process: a webhook and the
-        # poll, or the two webhooks of one CCV edit, never interleave. Replicas
-        # are kept apart by the conditional claim instead.
-        self._locks: dict[str, asyncio.Lock] = {}
+        # In this process, a webhook and the poll for one CCV id never interleave
+        # (one lock per id, held from the fetch on, so nothing acts on a stale read),
+        # nor do the ids of one CCV edit (a re-issue keeps the `ordernumber`: a second
+        # lock per order number). Different orders of one shop run side by side.
+        # Replicas are kept apart by the conditional claim instead.
+        self._locks = KeyedLocks()
 
     async def sync(self, connection: Connection, ccv_order_id: int) -> None:
-        lock = self._locks.setdefault(connection.connection_id, asyncio.Lock())
-        async with lock:
-            await self._sync(connection, ccv_order_id)
+        connection_id = connection.connection_id
+        async with self._locks.hold((connection_id, "id", ccv_order_id)):
+            order = await connection.client.order(ccv_order_id)
+            number = order.get("ordernumber") if order is not None else None
+            if number is None:
+                await self._apply(connection, ccv_order_id, order)
+                return
+            async with self._locks.hold((connection_id, "ordernumber", str(number))):
+                await self._apply(connection, ccv_order_id, order)
 
     async def flush_outboxes(self, connection_id: str) -> None:
         for ref in await self.orders.with_outbox(connection_id):
             await self._flush(ref)
 
     async def _sync(self, connection: Connection, ccv_order_id: int) -> None:
-        order = await connection.client.order(ccv_order_id)
+        """Fetch and apply, inside locks its caller holds."""
+        await self._apply(connection, ccv_order_id, await connection.client.order(ccv_order_id))
+
+    async def _apply(
+        self, connection: Connection, ccv_order_id: int, order: CcvJson | None
+    ) -> None:
         if order is None:
             await self._gone(connection, ccv_order_id)
             return

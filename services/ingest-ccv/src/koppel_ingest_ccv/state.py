@@ -29,6 +29,10 @@ from pymongo import ReturnDocument
 
 CCV_ORDERS = "ccv_orders"
 ORDER_REFS = "order_refs"
+# (connection, order number) -> order_ref: which order a CCV re-issue belongs to, found
+# by `_id` (a query on order_refs' fields would read every order on FerretDB).
+ORDER_NUMBERS = "order_numbers"
+_NUMBERS_BACKFILLED = "__backfilled__"
 CONNECTION_STATE = "ccv_connections"
 INGEST_FAILURES = "ingest_failures"
 LEASES = "leases"
@@ -111,6 +115,7 @@ class OrderStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.seen = db[CCV_ORDERS]
         self.refs = db[ORDER_REFS]
+        self.numbers = db[ORDER_NUMBERS]
         self.failures = db[INGEST_FAILURES]
 
     async def seen_order(self, connection_id: str, ccv_order_id: int) -> SeenOrder | None:
@@ -130,11 +135,39 @@ class OrderStore:
 
     async def ref_with_number(self, connection_id: str, order_number: str) -> OrderRef | None:
         """The order that already carries this order number (CCV re-issues keep it)."""
-        doc = await self.refs.find_one(
-            {"connection_id": connection_id, "order_number": order_number},
-            sort=[("created_at", 1)],
+        entry = await self.numbers.find_one({"_id": _key(connection_id, order_number)})
+        return await self.ref(connection_id, entry["order_ref"]) if entry else None
+
+    async def _number_taken(self, connection_id: str, order_number: str, order_ref: str) -> str:
+        """Record that `order_ref` carries the number, unless an order did first: the
+        order_ref that carries it (a unique insert decides between replicas)."""
+        key = _key(connection_id, order_number)
+        try:
+            await self.numbers.insert_one({"_id": key, "order_ref": order_ref})
+        except DuplicateKeyError:
+            entry = await self.numbers.find_one({"_id": key})
+            return str(entry["order_ref"]) if entry else order_ref
+        return order_ref
+
+    async def backfill_numbers(self) -> int:
+        """Once per database: number entries for orders stored before `order_numbers`
+        existed (the oldest order with a number keeps it, as the old query had it)."""
+        if await self.numbers.find_one({"_id": _NUMBERS_BACKFILLED}) is not None:
+            return 0
+        added = 0
+        cursor = self.refs.find({}, {"connection_id": 1, "order_number": 1, "order_ref": 1}).sort(
+            "created_at", 1
         )
-        return OrderRef.from_doc(doc) if doc else None
+        async for doc in cursor:
+            if doc.get("order_number") is None:
+                continue
+            ref = str(doc["order_ref"])
+            if await self._number_taken(doc["connection_id"], doc["order_number"], ref) == ref:
+                added += 1
+        await self.numbers.update_one(
+            {"_id": _NUMBERS_BACKFILLED}, {"$set": {"at": _now()}}, upsert=True
+        )
+        return added
 
     async def resolve(
         self,
@@ -153,9 +186,8 @@ class OrderStore:
         """
         seen = await self.seen_order(connection_id, ccv_order_id)
         if seen is None:
-            existing = await self.ref_with_number(connection_id, order_number)
-            order_ref = existing.order_ref if existing else str(ccv_order_id)
-            if existing is None:
+            order_ref = await self._number_taken(connection_id, order_number, str(ccv_order_id))
+            if order_ref == str(ccv_order_id):
                 await self.refs.update_one(
                     {"_id": _key(connection_id, order_ref)},
                     {
