@@ -378,6 +378,8 @@ async def replay(
 
 # ==== 3. realtime =================================================================================
 
+PLACING_CONCURRENCY = 8
+
 
 async def realtime(
     shop: CcvShopControl, bookings: Bookings, rate: float, duration: float, *, settle: float = 60
@@ -387,8 +389,15 @@ async def realtime(
     totals: dict[str, Decimal] = {}
     errors = 0
     stop = asyncio.Event()
+    # A few orders in flight at most: an unbounded pile of requests made httpcore's pool
+    # spend the bench's own CPU (it scans every queued request per connection).
+    in_flight = asyncio.Semaphore(PLACING_CONCURRENCY)
 
     async def one() -> None:
+        async with in_flight:
+            await place()
+
+    async def place() -> None:
         nonlocal errors
         try:
             order = await shop.seed_order()
@@ -728,10 +737,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["KOPPEL_INGEST_CCV_CCV_WRITE_BUDGET"] = str(10**6)
     console.print("starting sandboxes and services …")
     group = await asyncio.to_thread(start_system, config)
-    if args.profile:  # the same service, restarted under the profiler
+    if args.profile:  # the same services, restarted under the profiler
         await asyncio.to_thread(group["ledger-octopus"].stop)
         profiled = _ledger(config, "ledger-octopus", config.ports.ledger_octopus, profile=True)
         await asyncio.to_thread(group.start, profiled, 60.0)
+        ingest = group["ingest-ccv"]
+        await asyncio.to_thread(ingest.stop)
+        report = config.log_dir / "ingest-ccv.profile.txt"
+        ingest.args = [sys.executable, str(HERE / "profiled.py"), ingest.args[-1], str(report)]
+        await asyncio.to_thread(group.start, ingest, 60.0)
     bookings = Bookings(config.kafka_bootstrap, isolation + LEDGER_BOOKINGS.name)
     sampler = RssSampler(group)
     expected: dict[str, Decimal] = {}
@@ -860,7 +874,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="run ledger-octopus under tests/bench/profiled.py (MongoDB/HTTP time, cProfile)",
+        help="run ledger-octopus and ingest-ccv under tests/bench/profiled.py (MongoDB/HTTP "
+        "time, cProfile)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the run's topics and databases")
     parser.add_argument(

@@ -26,12 +26,15 @@ from .webhooks import ROUTE, BackgroundTasks, WebhookReceiver, WebhookRegistrar
 
 # How long a stopping service lets webhook work in flight finish.
 DRAIN_SECONDS = 5.0
+SETTINGS_CACHE_SECONDS = 2.0
 
 
 def build(settings: IngestCcvSettings) -> Service:
     service = Service(settings, indexes=INDEXES)
     box = SecretBox(settings.secrets_key)
-    store = ConnectionStore(service.db["connections"])
+    # Every webhook looks its connection up: answers are reused for a moment (this
+    # process' own changes drop them at once).
+    store = ConnectionStore(service.db["connections"], cache_seconds=SETTINGS_CACHE_SECONDS)
     states = ConnectionStates(service.db)
     orders = OrderStore(service.db)
     connections = Connections(store, settings, box)

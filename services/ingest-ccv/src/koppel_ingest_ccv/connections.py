@@ -58,12 +58,12 @@ class Connections:
 
         Raises ConnectionUnusable when its settings cannot produce a client.
         """
-        settings = await self.store.get(connection_id)
+        current = await self.store.current(connection_id)
+        settings, version = current if current is not None else (None, 0)
         if not concerns_us(settings):
             await self.drop(connection_id)
             return None
         assert settings is not None
-        version = await self.store.version_of(connection_id) or 0
         return Connection(
             connection_id=connection_id,
             version=version,

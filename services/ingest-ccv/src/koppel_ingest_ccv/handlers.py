@@ -52,7 +52,7 @@ from .mapping import (
     order_summary,
     resource_fingerprint,
 )
-from .state import ConnectionStates, OrderRef, OrderStore, Publication
+from .state import ConnectionState, ConnectionStates, OrderRef, OrderStore, Publication
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +243,16 @@ class ConnectionGuard:
         self.alerts = alerts
 
     async def run(
-        self, connection_id: str, what: str, work: Callable[[Connection], Awaitable[None]]
+        self,
+        connection_id: str,
+        what: str,
+        work: Callable[[Connection], Awaitable[None]],
+        state: ConnectionState | None = None,
     ) -> None:
+        """`state`: the connection's state when the caller has just read it."""
         with log_context(connection_id=connection_id):
-            state = await self.states.get(connection_id)
+            if state is None:
+                state = await self.states.get(connection_id)
             if state is None or state.broken:
                 return
             try:
@@ -338,9 +344,11 @@ class OrderSync:
                     await self._cancelled(connection, ref, ccv_order_id)
                 else:
                     await self._current(connection, ref, order)
-            await self.orders.remember_resource(
-                connection.connection_id, ccv_order_id, resource_fingerprint(order)
-            )
+            fingerprint = resource_fingerprint(order)
+            if fingerprint != seen.resource_fingerprint:  # the poll's "changed?" memory
+                await self.orders.remember_resource(
+                    connection.connection_id, ccv_order_id, fingerprint
+                )
 
     async def _current(self, connection: Connection, ref: OrderRef, order: CcvJson) -> None:
         bookable = connection.trigger.holds(order)

@@ -217,9 +217,10 @@ class OrderStore:
                         "first_seen_at": _now(),
                     }
                 )
+                seen = SeenOrder(ccv_order_id, order_ref, None, None)
             except DuplicateKeyError:
-                pass  # another replica saw it at the same moment; its record stands
-            seen = await self.seen_order(connection_id, ccv_order_id)
+                # another replica saw it at the same moment; its record stands
+                seen = await self.seen_order(connection_id, ccv_order_id)
         assert seen is not None
         ref = await self.ref(connection_id, seen.order_ref)
         if ref is None:

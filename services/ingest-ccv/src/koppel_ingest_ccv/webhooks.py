@@ -26,7 +26,7 @@ from .client import CcvJson, parse_json
 from .connections import Connection
 from .handlers import ConnectionGuard, OrderSync
 from .signing import webhook_signature_valid
-from .state import ConnectionStates, WebhookRegistration
+from .state import ConnectionState, ConnectionStates, WebhookRegistration
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +134,16 @@ class WebhookReceiver:
             ccv_order_id = int(payload["id"])
         except (ValueError, KeyError, TypeError):
             return _error(400, "expected a CCV order webhook with an 'id'")
-        self.tasks.spawn(self._process(connection_id, ccv_order_id))
+        self.tasks.spawn(self._process(connection_id, ccv_order_id, state))
         return JSONResponse({"status": "accepted"})
 
-    async def _process(self, connection_id: str, ccv_order_id: int) -> None:
+    async def _process(self, connection_id: str, ccv_order_id: int, state: ConnectionState) -> None:
         async def work(connection: Connection) -> None:
             await self.sync.sync(connection, ccv_order_id)
 
+        what = f"webhook for order {ccv_order_id}"
         try:
-            await self.guard.run(connection_id, f"webhook for order {ccv_order_id}", work)
+            await self.guard.run(connection_id, what, work, state)
         except Exception:
             # Kafka or MongoDB trouble: nothing is lost, the poll publishes it later.
             log.exception(
