@@ -77,15 +77,28 @@ class WebhookRegistrar:
 
 
 class BackgroundTasks:
-    """Work started by a request that must not hold the response back."""
+    """Work started by a request that must not hold the response back.
 
-    def __init__(self) -> None:
+    At most `max_running` run at once; the rest wait their turn here. Unbounded, a
+    burst of webhooks queued hundreds of CCV requests inside httpx's connection pool,
+    which scans its whole queue for every request it places (measured: most of the
+    process' CPU at 50 orders/s)."""
+
+    def __init__(self, max_running: int = 16) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._running = asyncio.Semaphore(max_running)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(self._when_free(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _when_free(self, work: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            async with self._running:
+                return await work
+        finally:
+            work.close()  # a no-op once it ran; cancelled while waiting: never started
 
     async def drain(self, timeout: float) -> None:
         """Let running work finish; what does not in time is cancelled (the poll redoes it)."""
