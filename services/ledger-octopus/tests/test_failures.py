@@ -79,6 +79,14 @@ async def test_a_slow_order_does_not_block_the_next_one(
     running = await ledger(retry_initial_seconds=5.0)
     await octopus.control.add_fault(status=503, path=INVOICES, method="POST", times=1)
     await publish_order(make_order_event(make_order(order_id="slow"), connection_id=CONNECTION))
+
+    # The two orders' keys may fall on different partitions, consumed in either order:
+    # only once "slow" met the fault does "fast" follow (it would else meet it itself).
+    async def slow_is_waiting() -> bool:
+        doc = await running.orders.find_one({"order_ref": "slow"})
+        return doc is not None and doc["state"] == "waiting"
+
+    await eventually(slow_is_waiting, timeout=30)
     await publish_order(make_order_event(make_order(order_id="fast"), connection_id=CONNECTION))
 
     bookings = await events(kafka_bootstrap, kafka_topics, LEDGER_BOOKINGS, BookingEvent)
