@@ -297,6 +297,7 @@ class Booker:
         if now - self._last_purge > timedelta(minutes=10):
             self._last_purge = now
             await self.orders.purge_locks(older_than=timedelta(days=1))
+            await self.reference.purge_claims(older_than=timedelta(days=1))
         return len(due)
 
     async def sweep(self, *, force: bool = False) -> None:
