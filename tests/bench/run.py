@@ -728,6 +728,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "request budget with them: CCV allows 150 GETs per resource per minute per API "
             "key, and each order costs two (order + rows), so one real CCV shop tops out "
             "near 1.2 orders/s; 50 orders/s is the whole platform's load, many shops.",
+            "Where the time goes, what the profile found and fixed, and why targets are "
+            "missed on this machine: tests/bench/README.md.",
         ],
     }
     phases = [f"{r}" for r in args.replicas]
