@@ -58,7 +58,7 @@ class ReferenceCache:
         self.claims = db[NUMBER_CLAIMS]
         # FerretDB applies find_one_and_update as a read then a write, so two replicas
         # can draw the same number from the counter (measured: 17 of 100,000 orders with
-        # two replicas, each then refused by Octopus twice and failed). A number is ours
+        # two replicas, each refused by Octopus three times and failed). A number is ours
         # only once its claim (unique `_id`) is inserted; a lost claim draws again. One
         # draw at a time per process keeps this process' own workers from racing.
         self._numbers_lock = asyncio.Lock()
