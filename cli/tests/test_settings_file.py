@@ -42,7 +42,7 @@ def test_a_bad_list_item_is_named_with_its_line(tmp_path: Path, box: SecretBox) 
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "negen" in t)
     with pytest.raises(SettingsFileError) as error:
         load_connection_file(broken, box)
-    assert f"line {line}: field 'mapping.vat_accounts.1.vat_rate'" in str(error.value)
+    assert f"line {line}: field 'ledger.booking.vat_accounts.1.vat_rate'" in str(error.value)
 
 
 def test_a_missing_section_is_reported(tmp_path: Path, box: SecretBox) -> None:

@@ -24,11 +24,12 @@ from koppel_chassis import SecretBox, Service
 from koppel_contracts import (
     CONNECTIONS,
     SHOP_ORDERS,
+    BookingOptions,
     ConnectionSettings,
     ConnectionSettingsEvent,
     LedgerConnection,
-    Mapping,
     Merchant,
+    OctopusOptions,
     ShopConnection,
     VatAccountMapping,
 )
@@ -63,17 +64,17 @@ def connection_settings(base_url: str, secrets_key: str) -> ConnectionSettings:
                 "username": box.encrypt(DEMO.user),
                 "password": box.encrypt(DEMO.password),
             },
-        ),
-        mapping=Mapping(
-            journal=DEMO.journal_sales,
-            vat_accounts=[
-                VatAccountMapping(
-                    vat_rate=Decimal(rate),
-                    ledger_account=str(DEMO.accounts[account]),
-                    vat_code=DEMO.vat_codes[code],
-                )
-                for rate, account, code in rates
-            ],
+            octopus=OctopusOptions(journal=DEMO.journal_sales),
+            booking=BookingOptions(
+                vat_accounts=[
+                    VatAccountMapping(
+                        vat_rate=Decimal(rate),
+                        ledger_account=str(DEMO.accounts[account]),
+                        vat_code=DEMO.vat_codes[code],
+                    )
+                    for rate, account, code in rates
+                ],
+            ),
         ),
     )
 

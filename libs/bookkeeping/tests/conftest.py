@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from koppel_contracts import Mapping, VatAccountMapping, VatTreatment
+from koppel_contracts import BookingOptions, VatAccountMapping, VatTreatment
 
 
 def _account(rate: str, treatment: VatTreatment, account: str, code: str, country=None):
@@ -18,7 +18,7 @@ def _account(rate: str, treatment: VatTreatment, account: str, code: str, countr
     )
 
 
-FULL_MAPPING = Mapping(
+FULL_MAPPING = BookingOptions(
     vat_accounts=[
         _account("21", VatTreatment.DOMESTIC, "8000", "VH"),
         _account("9", VatTreatment.DOMESTIC, "8010", "VL"),
@@ -31,14 +31,14 @@ FULL_MAPPING = Mapping(
     ]
 )
 
-DOMESTIC_ONLY = Mapping(vat_accounts=FULL_MAPPING.vat_accounts[:3])
+DOMESTIC_ONLY = BookingOptions(vat_accounts=FULL_MAPPING.vat_accounts[:3])
 
 
 @pytest.fixture(scope="session")  # session: hypothesis tests use it too
-def mapping() -> Mapping:
+def mapping() -> BookingOptions:
     return FULL_MAPPING
 
 
 @pytest.fixture(scope="session")
-def domestic_mapping() -> Mapping:
+def domestic_mapping() -> BookingOptions:
     return DOMESTIC_ONLY

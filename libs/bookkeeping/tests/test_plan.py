@@ -12,9 +12,9 @@ from koppel_bookkeeping import (
     plan_booking,
 )
 from koppel_contracts import (
+    BookingOptions,
     Charge,
     Language,
-    Mapping,
     OrderDiscount,
     OrderLine,
     OrderTotals,
@@ -217,7 +217,7 @@ def test_oss_order_books_destination_rates_on_the_country_accounts(mapping):
 
 
 def test_oss_mapping_without_country_is_a_fallback(mapping):
-    fallback = Mapping(
+    fallback = BookingOptions(
         vat_accounts=[
             VatAccountMapping(vat_rate=D(20), treatment=VatTreatment.OSS, ledger_account="8150",
                               vat_code="OSS-SR"),
@@ -276,7 +276,7 @@ def test_export_order_is_zero_rated(mapping):
 def test_rates_are_checked_against_the_order_date(mapping):
     from datetime import UTC, datetime
 
-    old = Mapping(
+    old = BookingOptions(
         vat_accounts=[VatAccountMapping(vat_rate=D(6), ledger_account="8011", vat_code="L6")]
     )
     order = make_order(

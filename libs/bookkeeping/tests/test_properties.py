@@ -25,9 +25,9 @@ from koppel_bookkeeping import (
 )
 from koppel_bookkeeping.allocation import apportion
 from koppel_contracts import (
+    BookingOptions,
     CanonicalOrder,
     Charge,
-    Mapping,
     OrderDiscount,
     OrderLine,
     OrderTotals,
@@ -201,7 +201,7 @@ def orders(draw, max_lines: int = 12) -> CanonicalOrder:
     return order
 
 
-def _plan(order: CanonicalOrder, mapping: Mapping) -> BookingPlan:
+def _plan(order: CanonicalOrder, mapping: BookingOptions) -> BookingPlan:
     """Plan, accepting only the refusals a generated order can legitimately get."""
     try:
         plan = plan_booking(order, mapping)

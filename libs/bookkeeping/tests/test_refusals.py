@@ -9,9 +9,9 @@ import pytest
 from koppel_bookkeeping import BookingRefused, RefusalCode, plan_booking, refusal_text
 from koppel_bookkeeping.refusals import refusal_failure
 from koppel_contracts import (
+    BookingOptions,
     FailureKind,
     Language,
-    Mapping,
     OrderDiscount,
     OrderLine,
     OrderTotals,
@@ -84,7 +84,7 @@ def test_unmapped_rate_names_rate_and_treatment(mapping):
 
 
 def test_unmapped_domestic_rate():
-    error = refused(make_order(), Mapping())
+    error = refused(make_order(), BookingOptions())
     assert error.reason_code == "unmapped_vat_rate"
     assert error.params["treatment"] == "domestic" and error.params["country"] is None
     assert "21% btw (binnenland)" in refusal_text(error)[0]

@@ -32,7 +32,7 @@ async def test_current_answers_from_memory_until_a_change_is_applied(mongo_db) -
     assert await store.current("shop-1") is None
     await store.apply(ConnectionSettingsEvent.of("shop-1", settings("V1"), 1))
     stored, version = await store.current("shop-1")  # type: ignore[misc]
-    assert version == 1 and stored.mapping.journal == "V1"
+    assert version == 1 and stored.ledger.octopus.journal == "V1"
 
     # another replica stores version 2: this one sees it once its memory expires ...
     other = ConnectionStore(mongo_db["connections"])
@@ -42,6 +42,6 @@ async def test_current_answers_from_memory_until_a_change_is_applied(mongo_db) -
     # ... and a change this process applies itself at once
     await store.apply(ConnectionSettingsEvent.of("shop-1", settings("V3"), 3))
     stored, version = await store.current("shop-1")  # type: ignore[misc]
-    assert version == 3 and stored.mapping.journal == "V3"
+    assert version == 3 and stored.ledger.octopus.journal == "V3"
     await store.remove("shop-1")
     assert await store.current("shop-1") is None

@@ -73,3 +73,19 @@ def test_a_removed_definition_is_caught() -> None:
     new = _order_schema()
     del new["$defs"]["Charge"]
     assert "Charge: definition removed" in breaking_changes(_order_schema(), new)
+
+
+def test_a_constant_may_become_an_enum_that_keeps_it_but_not_one_that_drops_it() -> None:
+    old = {"properties": {"v": {"const": 1, "type": "integer"}}}
+    kept = {"properties": {"v": {"enum": [1, 2], "type": "integer"}}}
+    dropped = {"properties": {"v": {"enum": [2, 3], "type": "integer"}}}
+    assert breaking_changes(old, kept) == []
+    assert breaking_changes(old, dropped) != []
+
+
+def test_a_field_may_become_nullable_but_not_change_its_type() -> None:
+    old = {"properties": {"m": {"$ref": "#/$defs/M"}}}
+    nullable = {"properties": {"m": {"anyOf": [{"$ref": "#/$defs/M"}, {"type": "null"}]}}}
+    other = {"properties": {"m": {"anyOf": [{"$ref": "#/$defs/N"}, {"type": "null"}]}}}
+    assert breaking_changes(old, nullable) == []
+    assert breaking_changes(old, other) != []

@@ -19,10 +19,10 @@ from koppel_contracts import (
     ConnectionSettingsEvent,
     LedgerConnection,
     LedgerSystem,
-    Mapping,
     Merchant,
     OrderEvent,
     ShopConnection,
+    ShopOptions,
     ShopSystem,
 )
 from koppel_ingest_ccv.app import build
@@ -98,6 +98,7 @@ class Koppel:
                 base_url=self.shop.url,
                 account_id=self.shop.key.public,
                 credentials={"api_secret": box.encrypt(secret or self.shop.key.secret)},
+                options=ShopOptions(trigger_statuses=list(triggers)),
             ),
             ledger=LedgerConnection(
                 system=LedgerSystem.OCTOPUS,
@@ -105,7 +106,6 @@ class Koppel:
                 dossier_id="1234",
                 credentials={"password": box.encrypt("geheim")},
             ),
-            mapping=Mapping(trigger_statuses=list(triggers)),
         )
         event = ConnectionSettingsEvent.of(CONNECTION_ID, settings, version)
         await publish_raw(

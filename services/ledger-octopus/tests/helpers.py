@@ -5,14 +5,15 @@ from __future__ import annotations
 from koppel_chassis import SecretBox
 from koppel_contracts import (
     BookingMode,
+    BookingOptions,
     ConnectionSettings,
     ConnectionSettingsEvent,
     LedgerConnection,
-    Mapping,
     Merchant,
+    OctopusOptions,
     ShopConnection,
 )
-from koppel_sandbox_octopus import DEMO, demo_mapping
+from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
 from koppel_testkit import eventually
 
 CONNECTION = "shop-octo"
@@ -24,7 +25,8 @@ def demo_settings(
     *,
     password: str = DEMO.password,
     language: str = "nl",
-    mapping: Mapping | None = None,
+    booking: BookingOptions | None = None,
+    octopus: OctopusOptions | None = None,
     system: str = "octopus",
 ) -> ConnectionSettings:
     box = SecretBox(secrets_key)
@@ -40,8 +42,9 @@ def demo_settings(
                 "username": box.encrypt(DEMO.user),
                 "password": box.encrypt(password),
             },
+            booking=booking or demo_booking(),
+            octopus=(octopus or demo_octopus()) if system == "octopus" else None,
         ),
-        mapping=mapping or demo_mapping(),
     )
 
 
@@ -51,4 +54,11 @@ def settings_event(
     return ConnectionSettingsEvent.of(connection_id, settings, version)
 
 
-__all__ = ["CONNECTION", "BookingMode", "demo_mapping", "demo_settings", "eventually"]
+__all__ = [
+    "CONNECTION",
+    "BookingMode",
+    "demo_booking",
+    "demo_octopus",
+    "demo_settings",
+    "eventually",
+]

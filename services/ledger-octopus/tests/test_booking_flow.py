@@ -27,7 +27,7 @@ from koppel_ledger_octopus.reference import Placement
 from koppel_sandbox_octopus import DEMO
 from koppel_testkit import line, make_order, make_order_event, read_events
 
-from .helpers import CONNECTION, demo_mapping, demo_settings, eventually
+from .helpers import CONNECTION, demo_booking, demo_octopus, demo_settings, eventually
 
 D = DEMO.dossier_id
 
@@ -248,8 +248,8 @@ async def test_a_cancellation_produces_a_credit_note(
 async def test_financial_mode_books_a_balanced_financial_mutation(
     octopus, ledger, publish_connection, publish_order, kafka_bootstrap, kafka_topics
 ) -> None:
-    mapping = demo_mapping(booking_mode=BookingMode.FINANCIAL, journal=DEMO.journal_financial)
-    await publish_connection(mapping=mapping)
+    octopus = demo_octopus(booking_mode=BookingMode.FINANCIAL, journal=DEMO.journal_financial)
+    await publish_connection(octopus=octopus)
     await ledger()
     await publish_order(make_order_event(make_order(order_id="7001"), connection_id=CONNECTION))
     bookings = await bookings_of(kafka_bootstrap, kafka_topics)
@@ -279,8 +279,8 @@ async def test_a_fixed_debtor_per_payment_method_and_matching_switched_off(
     octopus, ledger, publish_connection, publish_order, kafka_bootstrap, kafka_topics
 ) -> None:
     fixed = DEMO.relations["webshop_customers"]
-    mapping = demo_mapping(payment_method_debtors={"ideal": str(fixed)}, debtor_matching=False)
-    await publish_connection(mapping=mapping)
+    booking = demo_booking(payment_method_debtors={"ideal": str(fixed)}, debtor_matching=False)
+    await publish_connection(booking=booking)
     await ledger()
     relations_before = len(await octopus.control.relations(D))
     await publish_order(make_order_event(make_order(order_id="8001"), connection_id=CONNECTION))
@@ -364,7 +364,7 @@ async def create_by_hand(octopus, secrets_key, order_id, *, document_nr, referen
         OctopusAccount.from_settings(settings), SecretBox(secrets_key), options=ClientOptions()
     )
     body = invoice_body(
-        plan_booking(make_order(order_id=order_id), demo_mapping()),
+        plan_booking(make_order(order_id=order_id), demo_booking()),
         Header(
             placement=Placement(3, 202611),
             journal="V1",

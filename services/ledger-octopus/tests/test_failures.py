@@ -20,7 +20,7 @@ from koppel_contracts import (
 from koppel_sandbox_octopus import DEMO
 from koppel_testkit import line, make_order, make_order_event, read_events
 
-from .helpers import CONNECTION, demo_mapping, eventually
+from .helpers import CONNECTION, demo_booking, eventually
 
 D = DEMO.dossier_id
 INVOICES = rf"^(/octopus-rest-api/v1)?/dossiers/{D}/invoices$"
@@ -164,12 +164,12 @@ async def test_a_permanent_refusal_becomes_a_failure_with_reason_and_suggestion(
 async def test_a_mapping_octopus_does_not_know_is_refused_with_a_suggestion(
     octopus, ledger, publish_connection, publish_order, kafka_bootstrap, kafka_topics
 ) -> None:
-    mapping = demo_mapping()
+    booking = demo_booking()
     vat = [
         m.model_copy(update={"ledger_account": "799999"}) if m.vat_rate == 9 else m
-        for m in mapping.vat_accounts
+        for m in booking.vat_accounts
     ]
-    await publish_connection(mapping=mapping.model_copy(update={"vat_accounts": vat}))
+    await publish_connection(booking=booking.model_copy(update={"vat_accounts": vat}))
     await ledger()
     await publish_order(make_order_event(make_order(order_id="4"), connection_id=CONNECTION))
 

@@ -35,7 +35,7 @@ from koppel_ledger_octopus.state import backoff_seconds
 from koppel_sandbox_octopus import invoice_line_amounts as sandbox_line_amounts
 from koppel_testkit import charge, line, make_order
 
-from .helpers import demo_mapping, demo_settings
+from .helpers import demo_booking, demo_settings
 
 HEADER = Header(
     placement=Placement(3, 202611),
@@ -60,7 +60,7 @@ def discount_of(amount_incl_vat: str) -> OrderDiscount:
 
 
 def plan_of(order=None):
-    return plan_booking(order or make_order(), demo_mapping(), language=Language.NL)
+    return plan_booking(order or make_order(), demo_booking(), language=Language.NL)
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -289,12 +289,12 @@ def test_a_new_relation_leaves_empty_fields_out() -> None:
 
 
 def test_fixed_debtors_per_payment_method() -> None:
-    mapping = demo_mapping(payment_method_debtors={"bol": "1002", "*": "1001"})
+    mapping = demo_booking(payment_method_debtors={"bol": "1002", "*": "1001"})
     assert fixed_debtor(make_order(payment_method="bol"), mapping) == Debtor(1002, None, "fixed")
     assert fixed_debtor(make_order(payment_method="ideal"), mapping).relation_id == 1001
-    assert fixed_debtor(make_order(), demo_mapping()) is None
+    assert fixed_debtor(make_order(), demo_booking()) is None
     with pytest.raises(Refusal):
-        fixed_debtor(make_order(), demo_mapping(payment_method_debtors={"ideal": "bol.com"}))
+        fixed_debtor(make_order(), demo_booking(payment_method_debtors={"ideal": "bol.com"}))
 
 
 def test_refusals_read_in_the_merchants_language() -> None:

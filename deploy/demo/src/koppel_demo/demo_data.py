@@ -14,7 +14,7 @@ from koppel_contracts import (
     ShopConnection,
 )
 from koppel_sandbox_ccvshop import CcvShopControl
-from koppel_sandbox_octopus import DEMO, demo_mapping
+from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
 
 from .system import SystemConfig
 
@@ -45,8 +45,9 @@ def demo_connection(
                 "username": box.encrypt(DEMO.user),
                 "password": box.encrypt(octopus_password),
             },
+            booking=demo_booking(),
+            octopus=demo_octopus(),
         ),
-        mapping=demo_mapping(),
     )
 
 

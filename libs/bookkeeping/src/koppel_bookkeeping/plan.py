@@ -25,9 +25,9 @@ from enum import StrEnum
 from fractions import Fraction
 
 from koppel_contracts import (
+    BookingOptions,
     CanonicalOrder,
     Language,
-    Mapping,
     VatAccountMapping,
     VatTreatment,
     summing_tolerance,
@@ -117,7 +117,7 @@ class BookingPlan:
 
 def plan_booking(
     order: CanonicalOrder,
-    mapping: Mapping,
+    mapping: BookingOptions,
     seller_country: str = "NL",
     *,
     destination_taxation: bool | None = None,
@@ -135,7 +135,7 @@ def plan_booking(
 
 def _plan_booking(
     order: CanonicalOrder,
-    mapping: Mapping,
+    mapping: BookingOptions,
     seller_country: str,
     destination_taxation: bool | None,
     language: Language,
@@ -499,7 +499,7 @@ def _check_domestic_rates(
 
 
 def _account_for(
-    order: CanonicalOrder, mapping: Mapping, decision: TreatmentDecision, rate: Decimal
+    order: CanonicalOrder, mapping: BookingOptions, decision: TreatmentDecision, rate: Decimal
 ) -> VatAccountMapping:
     """The merchant's account for (rate, treatment[, country]); the first match wins.
 

@@ -7,7 +7,8 @@ written against the snapshot still validates against the new model:
 - no property disappears (old events carry it; dashboards and replays read it);
 - no property changes its type, pattern or constant;
 - no new required property (old events do not carry it);
-- enum values may be added, never removed.
+- enum values may be added, never removed (a constant may become an enum that keeps it);
+- a property may become nullable or otherwise wider (`anyOf` that keeps the old type).
 
 Anything else is a new topic version (`.v2`), never an edit in place.
 """
@@ -65,6 +66,13 @@ def _compare_types(where: str, old: Any, new: Any, problems: list[str]) -> None:
     old, new = _strip(old), _strip(new)
     if old == new:
         return
+    if isinstance(new, dict) and "anyOf" in new and old in new["anyOf"]:
+        return  # widened: whatever the old type allowed is still allowed
+    if isinstance(old, dict) and isinstance(new, dict) and "const" in old and "enum" in new:
+        rest_old = {k: v for k, v in old.items() if k != "const"}
+        rest_new = {k: v for k, v in new.items() if k != "enum"}
+        if old["const"] in new["enum"] and rest_old == rest_new:
+            return  # a constant became one of several values
     if isinstance(old, dict) and isinstance(new, dict) and "enum" in old and "enum" in new:
         removed = [v for v in old["enum"] if v not in new["enum"]]
         if removed:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl, field_validator, model_validator
 
 from .envelope import ContractModel, Envelope, SourceSystem, make_event_id, utcnow
 from .money import Money, VatRate
@@ -56,10 +56,48 @@ class BookingMode(StrEnum):
     FINANCIAL = "financial"
 
 
+class ChargeVat(StrEnum):
+    """How shipping and payment costs are booked when the shop gave them a VAT rate."""
+
+    AS_CHARGED = "as_charged"
+    RESPLIT = "resplit"
+
+
+class OssVat(StrEnum):
+    """Which VAT an EU consumer abroad pays (vat-nl-eu.md §3)."""
+
+    DESTINATION = "destination"
+    SHOP_COUNTRY = "shop_country"
+
+
+class SnelStartMode(StrEnum):
+    BOOKING = "booking"
+    ORDER = "order"
+
+
 class Merchant(ContractModel):
     name: str
     contact_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     language: Language = Language.NL
+
+
+class ShopOptions(ContractModel):
+    """What the shop side needs to know: when an order is bookable."""
+
+    trigger_statuses: list[str] = Field(
+        default_factory=lambda: ["paid"],
+        description="Shop states that make an order bookable; 'paid' means the paid flag",
+    )
+    default_vat_rate: VatRate = Field(
+        default=Decimal("21"), description="For shops that give no VAT rate per line"
+    )
+
+    @field_validator("trigger_statuses")
+    @classmethod
+    def _some_trigger(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one trigger status is needed, e.g. [paid]")
+        return value
 
 
 class ShopConnection(ContractModel):
@@ -67,13 +105,7 @@ class ShopConnection(ContractModel):
     base_url: HttpUrl
     account_id: str | None = Field(default=None, description="Public key / client id / shop id")
     credentials: dict[str, EncryptedSecret] = Field(default_factory=dict)
-
-
-class LedgerConnection(ContractModel):
-    system: LedgerSystem
-    base_url: HttpUrl
-    dossier_id: str | None = Field(default=None, description="Administration / dossier")
-    credentials: dict[str, EncryptedSecret] = Field(default_factory=dict)
+    options: ShopOptions = Field(default_factory=ShopOptions)
 
 
 class VatAccountMapping(ContractModel):
@@ -86,42 +118,160 @@ class VatAccountMapping(ContractModel):
     vat_code: str
 
 
-class Mapping(ContractModel):
-    trigger_statuses: list[str] = Field(
-        default_factory=lambda: ["paid"],
-        description="Shop states that make an order bookable; 'paid' means the paid flag",
-    )
+class BookingOptions(ContractModel):
+    """How every ledger books an order: ledger-neutral choices of the merchant."""
+
     vat_accounts: list[VatAccountMapping] = Field(default_factory=list)
     payment_method_debtors: dict[str, str] = Field(
         default_factory=dict, description="Payment method -> fixed debtor (e.g. bol.com)"
     )
+    debtor_matching: bool = Field(
+        default=True,
+        description="Find the debtor by the customer's e-mail (off: one debtor per order, for "
+        "merchants whose customers share an address)",
+    )
+    tolerance: Money = Field(
+        default=Decimal("0.05"),
+        ge=0,
+        description="How far the booked total may differ from the order before the read-back "
+        "check reports a mismatch",
+    )
+    charge_vat: ChargeVat = Field(
+        default=ChargeVat.AS_CHARGED,
+        description="as_charged: shipping and costs at the VAT the shop charged (the customer's "
+        "invoice and the VAT return agree); resplit: over the goods' rates (vat-nl-eu.md §6), "
+        "for merchants whose ledger invoice is the one the customer gets",
+    )
+    shipping_account: str | None = Field(
+        default=None, description="A separate revenue account for shipping (None: per VAT rate)"
+    )
+    oss_vat: OssVat | None = Field(
+        default=None,
+        description="EU consumers abroad: destination-country VAT (OSS) or the shop country's; "
+        "None: destination exactly when vat_accounts has OSS entries",
+    )
+
+
+class OctopusOptions(ContractModel):
+    journal: str | None = Field(default=None, description="Default V1 (invoice), F1 (financial)")
+    booking_mode: BookingMode = BookingMode.INVOICE
+
+
+class SnelStartOptions(ContractModel):
+    mode: SnelStartMode = Field(
+        default=SnelStartMode.BOOKING,
+        description="booking: a verkoopboeking on the mapped accounts; order: a concept "
+        "verkooporder that a person turns into an invoice in SnelStart",
+    )
+    year_in_invoice_number: bool = Field(
+        default=False, description="Order 10330 of 2023 becomes invoice number 202310330"
+    )
+    payment_term_days: int = Field(default=14, ge=0, le=365)
+
+
+class LedgerConnection(ContractModel):
+    system: LedgerSystem
+    base_url: HttpUrl
+    dossier_id: str | None = Field(default=None, description="Administration / dossier")
+    credentials: dict[str, EncryptedSecret] = Field(default_factory=dict)
+    booking: BookingOptions = Field(default_factory=BookingOptions)
+    octopus: OctopusOptions | None = Field(default=None, description="Only for Octopus")
+    snelstart: SnelStartOptions | None = Field(default=None, description="Only for SnelStart")
+
+    @model_validator(mode="after")
+    def _options_of_its_own_system(self) -> Self:
+        homes = {LedgerSystem.OCTOPUS: "octopus", LedgerSystem.SNELSTART: "snelstart"}
+        for system, name in homes.items():
+            if system != self.system and getattr(self, name) is not None:
+                raise ValueError(f"ledger.{name} options given for a {self.system.value} ledger")
+        own = homes.get(self.system)
+        if own is not None and getattr(self, own) is None:
+            defaults = {"octopus": OctopusOptions, "snelstart": SnelStartOptions}[own]()
+            object.__setattr__(self, own, defaults)  # frozen model: fill in the defaults once
+        return self
+
+
+class Mapping(ContractModel):
+    """Schema version 1's `mapping` (shop triggers and Octopus fields mixed). Still read, so
+    connections published before version 2 keep working; never written. Exported as
+    `LegacyMapping`; the class keeps its old name only because the name is part of the
+    committed JSON Schema."""
+
+    trigger_statuses: list[str] = Field(default_factory=lambda: ["paid"])
+    vat_accounts: list[VatAccountMapping] = Field(default_factory=list)
+    payment_method_debtors: dict[str, str] = Field(default_factory=dict)
     journal: str | None = None
     booking_mode: BookingMode = BookingMode.INVOICE
     debtor_matching: bool = True
     default_vat_rate: VatRate = Decimal("21")
     tolerance: Money = Field(default=Decimal("0.05"), ge=0)
 
-    @field_validator("trigger_statuses")
-    @classmethod
-    def _some_trigger(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("at least one trigger status is needed, e.g. [paid]")
-        return value
+
+_LEGACY_SHOP = ("trigger_statuses", "default_vat_rate")
+_LEGACY_BOOKING = ("vat_accounts", "payment_method_debtors", "debtor_matching", "tolerance")
+_LEGACY_OCTOPUS = ("journal", "booking_mode")
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Move a version 1 `mapping` to the typed homes of version 2 (nothing lost)."""
+    mapping = data.get("mapping")
+    if mapping is None:
+        return data
+    if isinstance(mapping, BaseModel):
+        mapping = mapping.model_dump(exclude_unset=True)
+    data = {**data, "mapping": None}
+    shop = _as_dict(data.get("shop"))
+    ledger = _as_dict(data.get("ledger"))
+    shop["options"] = {**_pick(mapping, _LEGACY_SHOP), **_as_dict(shop.get("options"))}
+    ledger["booking"] = {**_pick(mapping, _LEGACY_BOOKING), **_as_dict(ledger.get("booking"))}
+    if ledger.get("system") in (LedgerSystem.OCTOPUS, LedgerSystem.OCTOPUS.value):
+        ledger["octopus"] = {**_pick(mapping, _LEGACY_OCTOPUS), **_as_dict(ledger.get("octopus"))}
+    data["shop"], data["ledger"] = shop, ledger
+    return data
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    return dict(value)
+
+
+def _pick(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: source[name] for name in names if name in source}
 
 
 class ConnectionSettings(ContractModel):
     merchant: Merchant
     shop: ShopConnection
     ledger: LedgerConnection
-    mapping: Mapping = Field(default_factory=Mapping)
+    mapping: Mapping | None = Field(
+        default=None,
+        description="Schema version 1 only: read and moved to shop.options, ledger.booking and "
+        "ledger.<system>; always None after reading",
+    )
     active: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: Any) -> Any:
+        return _upgrade_v1(data) if isinstance(data, dict) else data
+
+    @property
+    def booking(self) -> BookingOptions:
+        return self.ledger.booking
 
 
 class ConnectionSettingsEvent(Envelope):
     """On `config.connections.v1` (compacted), keyed by connection id."""
 
     event_type: Literal["connection_settings"] = "connection_settings"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = Field(
+        default=2,
+        description="2: typed options per system (shop.options, ledger.booking, "
+        "ledger.<system>); 1: the old `mapping`, still read",
+    )
     version: int = Field(ge=1, description="Increases with every change; latest wins")
     settings: ConnectionSettings
 

@@ -9,7 +9,7 @@ from .app import API_BASE, create_app
 from .control import OctopusControl
 from .demo import DEMO, DemoIdentity
 from .documents import InvoiceTotals, invoice_line_amounts
-from .koppel_mapping import demo_mapping
+from .koppel_mapping import demo_booking, demo_octopus
 from .state import TOKEN_TTL, ManualClock, OctopusState
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OctopusControl",
     "OctopusState",
     "create_app",
-    "demo_mapping",
+    "demo_booking",
+    "demo_octopus",
     "invoice_line_amounts",
 ]

@@ -1,4 +1,4 @@
-"""The Koppel connection mapping that fits the demo dossier: VAT rates to the
+"""The Koppel booking options that fit the demo dossier: VAT rates to the
 dossier's revenue accounts and VAT codes. Used by the demo, its end-to-end
 test and the ledger-octopus tests, so they all book the same way."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from koppel_contracts import Mapping, VatAccountMapping, VatTreatment
+from koppel_contracts import BookingOptions, OctopusOptions, VatAccountMapping, VatTreatment
 
 from .demo import DEMO
 
@@ -21,7 +21,7 @@ _OSS = (
 )
 
 
-def demo_mapping(**overrides: Any) -> Mapping:
+def demo_booking(**overrides: Any) -> BookingOptions:
     accounts, codes = DEMO.accounts, DEMO.vat_codes
 
     def rate(
@@ -40,7 +40,6 @@ def demo_mapping(**overrides: Any) -> Mapping:
         )
 
     values: dict[str, Any] = {
-        "journal": DEMO.journal_sales,
         "vat_accounts": [
             rate("21", "revenue_21", "21", VatTreatment.DOMESTIC),
             rate("9", "revenue_9", "9", VatTreatment.DOMESTIC),
@@ -51,4 +50,9 @@ def demo_mapping(**overrides: Any) -> Mapping:
         ],
     }
     values.update(overrides)
-    return Mapping(**values)
+    return BookingOptions(**values)
+
+
+def demo_octopus(**overrides: Any) -> OctopusOptions:
+    """The demo dossier's sales journal; `overrides` e.g. booking_mode, journal."""
+    return OctopusOptions(**{"journal": DEMO.journal_sales, **overrides})

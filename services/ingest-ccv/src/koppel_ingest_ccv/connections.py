@@ -68,7 +68,7 @@ class Connections:
             connection_id=connection_id,
             version=version,
             settings=settings,
-            trigger=Trigger.parse(settings.mapping.trigger_statuses),
+            trigger=Trigger.parse(settings.shop.options.trigger_statuses),
             client=await self._client(connection_id, settings),
         )
 

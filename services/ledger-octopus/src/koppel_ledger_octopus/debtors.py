@@ -24,8 +24,7 @@ from typing import Any
 
 from koppel_chassis import IndexSpec
 from koppel_chassis.mongo import AsyncDatabase, Document
-from koppel_contracts import CanonicalOrder
-from koppel_contracts import Mapping as ConnectionMapping
+from koppel_contracts import BookingOptions, CanonicalOrder
 
 from .client import OctopusClient
 from .refusals import Refusal
@@ -164,7 +163,7 @@ class RelationIndex:
         self,
         client: OctopusClient,
         order: CanonicalOrder,
-        mapping: ConnectionMapping,
+        mapping: BookingOptions,
         *,
         order_key: str,
     ) -> Debtor:
@@ -214,7 +213,7 @@ class RelationIndex:
         raise Refusal("octopus_refused", message="relation not found after creating it")
 
 
-def fixed_debtor(order: CanonicalOrder, mapping: ConnectionMapping) -> Debtor | None:
+def fixed_debtor(order: CanonicalOrder, mapping: BookingOptions) -> Debtor | None:
     debtors = mapping.payment_method_debtors
     value = debtors.get(order.payment_method or "") or debtors.get("*")
     if value is None:

@@ -55,6 +55,7 @@ from koppel_contracts import (
     Language,
     LedgerRef,
     LedgerSystem,
+    OctopusOptions,
     OrderEvent,
     OrderEventKind,
     OrderSummary,
@@ -531,13 +532,13 @@ class Booker:
             credit = await self._create(run, "credit", source=open_doc)
             await self._record_credit(run, credit, final=True)
             return
-        plan = plan_booking(event.order, run.settings.mapping, language=run.language)
+        plan = plan_booking(event.order, run.settings.ledger.booking, language=run.language)
         if open_doc is None:
             created = await self._create(run, "invoice", plan=plan)
             status = BookingStatus.REPLACED if run.doc.get("credits") else BookingStatus.BOOKED
             await self._record_open(run, created, status)
             return
-        mode = run.settings.mapping.booking_mode
+        mode = _octopus(run.settings).booking_mode
         if open_doc.mode == BookingMode.INVOICE and mode == BookingMode.INVOICE:
             try:
                 replaced = await self._replace_concept(run, open_doc, plan)
@@ -560,15 +561,16 @@ class Booker:
         source: Created | None = None,
     ) -> Created:
         """Create an invoice or credit note in Octopus exactly once (intent first)."""
-        mapping = run.settings.mapping
+        mapping = run.settings.ledger.booking
+        options = _octopus(run.settings)
         if source is not None:  # a credit mirrors the document it cancels
             mode, journal, debtor = source.mode, source.journal, source.debtor
             recorded = source.plan
             day = self.clock().astimezone(LEDGER_ZONE).date()
         else:
             assert plan is not None
-            mode = mapping.booking_mode
-            journal = mapping.journal or DEFAULT_JOURNAL[mode]
+            mode = options.booking_mode
+            journal = options.journal or DEFAULT_JOURNAL[mode]
             recorded = RecordedPlan.of(plan)
             day = document_date(run.event.order)
             debtor = await self.relations.debtor_for(
@@ -883,7 +885,7 @@ class Booker:
             created.journal,
             created.document_nr,
         )
-        tolerance = run.settings.mapping.tolerance
+        tolerance = run.settings.ledger.booking.tolerance
         expected = created.expected_total
         details: list[str] = []
         if found is None:
@@ -1192,6 +1194,10 @@ def _remember(doc: dict[str, Any], set_: dict[str, Any], outbox: list[OutboxItem
     if outbox:
         written = {item.event.event_id: item.stored() for item in outbox}
         doc["outbox"] = {**(doc.get("outbox") or {}), **written}
+
+
+def _octopus(settings: ConnectionSettings) -> OctopusOptions:
+    return settings.ledger.octopus or OctopusOptions()
 
 
 def _summary(event: OrderEvent) -> OrderSummary:
