@@ -1,0 +1,80 @@
+"""UBL 2.1 invoices and credit notes (EN 16931 / NLCIUS), written with lxml and validated
+offline with the official artefacts (UBL XSD, CEN EN 16931 and SI-UBL 2.0 schematron XSLT)."""
+
+from .artefacts import ArtefactError, Artefacts, ensure_artefacts
+from .model import (
+    PROFILE_ID,
+    Address,
+    Allowance,
+    Buyer,
+    Charge,
+    Delivery,
+    Document,
+    DocumentKind,
+    Line,
+    PaymentMeans,
+    Seller,
+    Specification,
+    Vat,
+    VatCategory,
+    VatSubtotal,
+)
+from .reader import BuyerSummary, ReadBack, read_totals
+from .totals import (
+    Totals,
+    VatBreakdown,
+    br_co_17_allows,
+    br_co_17_expected,
+    compute_totals,
+    vat_breakdown,
+)
+from .validation import (
+    Problem,
+    Report,
+    Validator,
+    default_validator,
+    validate,
+    validate_rules,
+    validate_xsd,
+)
+from .writer import write_credit_note, write_document, write_invoice
+
+__all__ = [
+    "PROFILE_ID",
+    "Address",
+    "Allowance",
+    "ArtefactError",
+    "Artefacts",
+    "Buyer",
+    "BuyerSummary",
+    "Charge",
+    "Delivery",
+    "Document",
+    "DocumentKind",
+    "Line",
+    "PaymentMeans",
+    "Problem",
+    "ReadBack",
+    "Report",
+    "Seller",
+    "Specification",
+    "Totals",
+    "Validator",
+    "Vat",
+    "VatBreakdown",
+    "VatCategory",
+    "VatSubtotal",
+    "br_co_17_allows",
+    "br_co_17_expected",
+    "compute_totals",
+    "default_validator",
+    "ensure_artefacts",
+    "read_totals",
+    "validate",
+    "validate_rules",
+    "validate_xsd",
+    "vat_breakdown",
+    "write_credit_note",
+    "write_document",
+    "write_invoice",
+]
