@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from koppel_contracts import CONNECTIONS, SHOP_ORDERS, OrderEvent
+from koppel_ledger import LedgerRuntime
 from koppel_ledger_octopus import LedgerOctopusSettings, build
-from koppel_ledger_octopus.handlers import Booker
 from koppel_sandbox_kit import serve
 from koppel_sandbox_octopus import OctopusControl, OctopusState, create_app
 from koppel_testkit import publish_raw
@@ -62,7 +62,7 @@ class Running:
     def __init__(self, settings: LedgerOctopusSettings) -> None:
         self.settings = settings
         self.service = build(settings)
-        self.booker: Booker = self.service.booker  # type: ignore[attr-defined]
+        self.runtime: LedgerRuntime = self.service.runtime  # type: ignore[attr-defined]
 
     @property
     def orders(self):

@@ -24,7 +24,7 @@ from koppel_contracts import (
     OrderSummary,
     SourceSystem,
 )
-from koppel_ledger_octopus.state import OutboxItem
+from koppel_ledger import OutboxItem
 from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import DEMO
 from koppel_testkit import make_order, make_order_event, read_events
@@ -120,7 +120,7 @@ async def test_killed_between_created_and_recorded_still_one_invoice_after_resta
 
     async def verified():
         found = await running.orders.find_one({"order_ref": "crash-1"})
-        return found["state"] == "verified" and "intent" not in found
+        return found["state"] == "verified" and not found.get("intent")
 
     await eventually(verified)
 
@@ -151,6 +151,9 @@ async def test_events_left_in_the_outbox_by_a_crash_are_published_by_the_schedul
             "connection_id": CONNECTION,
             "order_ref": "left-1",
             "revision": 1,
+            "event": make_order_event(
+                make_order(order_id="left-1"), connection_id=CONNECTION
+            ).model_dump_json(),
             "state": "booked",
             "next_attempt_at": None,
             "updated_at": datetime.now(UTC) - timedelta(minutes=1),

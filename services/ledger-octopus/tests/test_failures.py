@@ -112,7 +112,7 @@ async def test_a_transient_failure_becomes_persistent_after_the_limit(
     failure = bookings[0].failure
     assert failure is not None
     assert failure.kind == FailureKind.TRANSIENT and failure.persistent is True
-    assert failure.reason_code == "octopus_unavailable"
+    assert failure.reason_code == "ledger_unavailable"
     assert failure.attempts >= 3
     assert "niet bereikbaar" in failure.reason and failure.suggestion
     assert [(a.kind, a.order_ref) for a in alerts] == [(AlertKind.PERSISTENT_FAILURE, "2")]
@@ -193,8 +193,9 @@ async def test_a_closed_journal_in_octopus_is_a_permanent_failure(
     bookings = await events(kafka_bootstrap, kafka_topics, LEDGER_BOOKINGS, BookingEvent, 2)
     [failed] = [b for b in bookings if b.order_ref == "6"]
     assert failed.status == BookingStatus.FAILED
-    assert failed.failure.reason_code == "octopus_refused"
-    assert "Dagboek is afgesloten" in failed.failure.reason
+    # Octopus answered 403; asked, the journal turned out closed (not merely in use).
+    assert failed.failure.reason_code == "journal_closed"
+    assert "Dagboek V1 is afgesloten" in failed.failure.reason
     assert len(await octopus.control.invoices(D)) == 1
 
 
@@ -279,7 +280,7 @@ async def test_a_booking_that_differs_from_the_order_raises_a_mismatch_event(
         assert check.difference == Decimal("1.00")
     else:
         assert check.difference == 0
-        assert check.booked_customer == f"relation {other}"
+        assert check.booked_customer == f"relatie {other}"
         assert check.booked_customer not in check.expected_customer
     assert check.details
     assert bookings[0].status == BookingStatus.BOOKED
@@ -324,5 +325,5 @@ async def test_a_used_up_daily_quota_makes_the_connection_wait_without_calling(
     calls = await octopus.control.calls(D)
     # q1 booked; q2's create hit the quota (sent once); q3 did not call Octopus at all.
     assert calls["POST /dossiers/{d}/invoices"] == 2
-    assert q3.get("octopus_calls", 0) == 0
+    assert q3.get("calls", 0) == 0
     assert len(await octopus.control.invoices(D)) == 1

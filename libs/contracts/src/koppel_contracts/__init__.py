@@ -9,7 +9,9 @@ from .booking import (
     Failure,
     FailureKind,
     LedgerRef,
+    Notice,
     OrderSummary,
+    RateAmount,
 )
 from .connection import (
     ENCRYPTED_PREFIX,
@@ -108,6 +110,7 @@ __all__ = [
     "LegacyMapping",
     "Merchant",
     "Money",
+    "Notice",
     "OctopusOptions",
     "OrderDiscount",
     "OrderEvent",
@@ -118,6 +121,7 @@ __all__ = [
     "OrderTotals",
     "OssVat",
     "Quantity",
+    "RateAmount",
     "ShopConnection",
     "ShopOptions",
     "ShopSystem",

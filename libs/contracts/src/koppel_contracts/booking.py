@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from .envelope import ContractModel, Envelope
-from .money import Money
+from .money import Money, VatRate
 
 
 class OrderSummary(ContractModel):
@@ -50,6 +50,19 @@ class LedgerRef(ContractModel):
     journal: str | None = None
 
 
+class Notice(ContractModel):
+    """Something the merchant should know about a booking that is not a failure, e.g. the
+    shop charged shipping at one rate on a mixed-rate order (vat-nl-eu.md §6)."""
+
+    code: str = Field(min_length=1, description="Stable machine code")
+    text: str = Field(description="In the merchant's language")
+
+
+class RateAmount(ContractModel):
+    vat_rate: VatRate
+    amount: Money
+
+
 class BookingStatus(StrEnum):
     BOOKED = "booked"
     REPLACED = "replaced"
@@ -69,6 +82,7 @@ class BookingEvent(Envelope):
     order: OrderSummary
     ledger_ref: LedgerRef | None = None
     failure: Failure | None = None
+    notices: list[Notice] = Field(default_factory=list)
 
 
 class CheckOutcome(StrEnum):
@@ -92,4 +106,13 @@ class CheckEvent(Envelope):
     tolerance: Money
     expected_customer: str | None = None
     booked_customer: str | None = None
-    details: list[str] = Field(default_factory=list)
+    details: list[str] = Field(
+        default_factory=list, description="What differs, in the merchant's language"
+    )
+    expected_vat: list[RateAmount] = Field(
+        default_factory=list, description="VAT per rate as the shop charged it (signed)"
+    )
+    booked_vat: list[RateAmount] | None = Field(
+        default=None, description="VAT per rate as the ledger has it; None: it does not say"
+    )
+    notices: list[Notice] = Field(default_factory=list)

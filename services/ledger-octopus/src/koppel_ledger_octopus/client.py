@@ -7,13 +7,14 @@ classification of every error). Octopus specifics handled here:
   a little before they expire; a 401 on a dossier call drops both and logs in
   again once — a 401 after a fresh login, or a refused login, is a
   `CredentialsError` (the connection is held until new settings arrive);
-- a 403 on a dossier call is not about credentials in Octopus (closed journal,
-  journal in use): permanent, or transient when the journal is merely in use;
+- a 403 on a dossier call is not about credentials in Octopus (closed journal, journal
+  in use, invoicing module off): it stays a `PermanentError` with status 403, and the
+  adapter asks Octopus which it is (the wording of its messages is undocumented);
 - writes that create something are sent once (no blind retry): the caller
   looks the document up before trying again, so a lost response never
   becomes a second invoice;
 - every call is counted per operation (Prometheus) and per order being booked
-  (`CallMeter`), because Octopus' daily quotas are low.
+  (`koppel_ledger.metrics`), because Octopus' daily quotas are low.
 
 Credentials are decrypted only when logging in and never logged.
 """
@@ -21,14 +22,11 @@ Credentials are decrypted only when logging in and never logged.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from koppel_chassis import (
@@ -39,138 +37,18 @@ from koppel_chassis import (
     SecretBox,
     TransientError,
 )
-from koppel_contracts import ConnectionSettings
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from koppel_ledger import LedgerMetrics, operation
+from koppel_ledger.metrics import call_hooks
 from pydantic import SecretStr
 
 from .jsonnum import dumps_bytes, loads
 
+if TYPE_CHECKING:
+    from .account import OctopusAccount
+
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
-
-
-class SettingsIncomplete(ValueError):
-    """The connection settings lack something Octopus needs (dossier, credentials)."""
-
-
-@dataclass(frozen=True)
-class OctopusAccount:
-    """Where and as whom to log in. Secrets stay encrypted until `login`."""
-
-    base_url: str
-    dossier_id: int
-    software_house_uuid: str
-    username: str
-    password: str
-    fingerprint: str
-
-    @property
-    def dossier_key(self) -> str:
-        """Identifies the dossier (not the login): caches of its data are keyed by this."""
-        return hashlib.sha256(f"{self.base_url}|{self.dossier_id}".encode()).hexdigest()[:16]
-
-    @classmethod
-    def from_settings(cls, settings: ConnectionSettings) -> OctopusAccount:
-        ledger = settings.ledger
-        missing = [
-            k
-            for k in ("software_house_uuid", "username", "password")
-            if k not in ledger.credentials
-        ]
-        if missing:
-            raise SettingsIncomplete(f"ledger.credentials lacks {', '.join(missing)}")
-        if not ledger.dossier_id or not ledger.dossier_id.strip().isdigit():
-            raise SettingsIncomplete("ledger.dossier_id must be the numeric Octopus dossier id")
-        creds = ledger.credentials
-        base_url = str(ledger.base_url).rstrip("/")
-        fingerprint = hashlib.sha256(
-            "|".join(
-                [
-                    base_url,
-                    ledger.dossier_id,
-                    creds["software_house_uuid"],
-                    creds["username"],
-                    creds["password"],
-                ]
-            ).encode()
-        ).hexdigest()[:16]
-        return cls(
-            base_url=base_url,
-            dossier_id=int(ledger.dossier_id),
-            software_house_uuid=creds["software_house_uuid"],
-            username=creds["username"],
-            password=creds["password"],
-            fingerprint=fingerprint,
-        )
-
-
-# --- counting calls ----------------------------------------------------------
-
-_meter: contextvars.ContextVar[CallMeter | None] = contextvars.ContextVar(
-    "octopus_call_meter", default=None
-)
-_operation: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "octopus_operation", default="other"
-)
-
-
-@dataclass
-class CallMeter:
-    """Octopus calls made while one order was being worked on."""
-
-    calls: int = 0
-    operations: list[str] = field(default_factory=list)
-
-    def count(self, operation: str) -> None:
-        self.calls += 1
-        self.operations.append(operation)
-
-
-@contextmanager
-def metered() -> Iterator[CallMeter]:
-    meter = CallMeter()
-    token = _meter.set(meter)
-    try:
-        yield meter
-    finally:
-        _meter.reset(token)
-
-
-class OctopusMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.calls = Counter(
-            "koppel_octopus_calls_total",
-            "HTTP calls made to Octopus (retries included), by operation",
-            ["operation"],
-            registry=registry,
-        )
-        self.responses = Counter(
-            "koppel_octopus_responses_total",
-            "Responses from Octopus, by operation and HTTP status",
-            ["operation", "status"],
-            registry=registry,
-        )
-        self.booking_calls = Counter(
-            "koppel_octopus_booking_calls_total",
-            "Octopus calls spent on orders that reached a final ledger effect",
-            registry=registry,
-        )
-        self.bookings = Counter(
-            "koppel_octopus_bookings_total",
-            "Orders whose ledger effect was recorded, by outcome",
-            ["status"],
-            registry=registry,
-        )
-        self.calls_per_booking = Histogram(
-            "koppel_octopus_calls_per_booking",
-            "Octopus calls used to book one order (including its read-back check)",
-            buckets=(1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30),
-            registry=registry,
-        )
-
-
-# --- the client ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -195,9 +73,6 @@ def octopus_message(error: ExternalError) -> str:
     return str(error)
 
 
-_IN_USE_MARKERS = ("in use", "in gebruik", "locked", "vergrendeld", "utilis")
-
-
 class OctopusClient:
     """One dossier of one connection. Created per connection, cached by the registry."""
 
@@ -207,7 +82,7 @@ class OctopusClient:
         secrets: SecretBox,
         *,
         options: ClientOptions,
-        metrics: OctopusMetrics | None = None,
+        metrics: LedgerMetrics | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -223,7 +98,7 @@ class OctopusClient:
                 timeout=httpx.Timeout(options.timeout_seconds),
                 headers=JSON_HEADERS,
                 transport=transport,
-                event_hooks={"request": [self._on_request], "response": [self._on_response]},
+                event_hooks=call_hooks(metrics),
             ),
             name="octopus",
             max_attempts=options.max_attempts,
@@ -241,28 +116,11 @@ class OctopusClient:
     # --- plumbing ---------------------------------------------------------------
 
     async def _send(
-        self, operation: str, method: str, url: str, *, retry: bool, **kwargs: Any
+        self, name: str, method: str, url: str, *, retry: bool, **kwargs: Any
     ) -> httpx.Response:
-        token = _operation.set(operation)
-        try:
+        with operation(name):
             send = self.http.request if retry else self.http.send_once
             return await send(method, url, **kwargs)
-        finally:
-            _operation.reset(token)
-
-    async def _on_request(self, request: httpx.Request) -> None:
-        # An event hook runs in the task that makes the request, so the meter and the
-        # operation name are the ones of the order being worked on — retries included.
-        operation = _operation.get()
-        meter = _meter.get()
-        if meter is not None:
-            meter.count(operation)
-        if self.metrics is not None:
-            self.metrics.calls.labels(operation).inc()
-
-    async def _on_response(self, response: httpx.Response) -> None:
-        if self.metrics is not None:
-            self.metrics.responses.labels(_operation.get(), str(response.status_code)).inc()
 
     def drop_tokens(self) -> None:
         self._dossier_token = None
@@ -353,7 +211,12 @@ class OctopusClient:
                 )
             except CredentialsError as error:
                 if error.status == 403:
-                    raise _forbidden(operation, error) from None
+                    # Not about credentials in Octopus: the adapter asks what it is.
+                    raise PermanentError(
+                        f"{operation}: HTTP 403 {octopus_message(error)}",
+                        status=403,
+                        body=error.body,
+                    ) from None
                 if second_try:
                     raise CredentialsError(
                         f"Octopus refused a fresh token for {operation}: {octopus_message(error)}",
@@ -404,6 +267,11 @@ class OctopusClient:
             await self.call("relations", "GET", "/relations", params={"extRelationId": external_id})
         )
 
+    async def relations_by_id(self, relation_id: int) -> list[dict[str, Any]]:
+        return _as_list(
+            await self.call("relations", "GET", "/relations", params={"relationId": relation_id})
+        )
+
     async def put_relation(self, relation: dict[str, Any]) -> Any:
         return await self.call("put_relation", "PUT", "/relations", body=relation, retry=False)
 
@@ -429,6 +297,14 @@ class OctopusClient:
     async def create_financial(self, booking: dict[str, Any]) -> Any:
         return await self.call(
             "create_financial", "POST", "/financialdiversbookings", body=booking, retry=False
+        )
+
+    async def buysell_bookings(self, **params: Any) -> list[dict[str, Any]]:
+        """Booked sales documents (a concept invoice that was booked is one of these)."""
+        return _as_list(
+            await self.call("get_buysell", "GET", "/buysellbookings", params=params),
+            "buySellBookings",
+            "bookings",
         )
 
     async def financial_bookings(self, **params: Any) -> list[dict[str, Any]]:
@@ -476,68 +352,3 @@ def _worded(operation: str, error: ExternalError) -> ExternalError:
         body=error.body,
     )
     return worded
-
-
-def _forbidden(operation: str, error: ExternalError) -> ExternalError:
-    message = octopus_message(error)
-    if any(marker in message.lower() for marker in _IN_USE_MARKERS):
-        return TransientError(
-            f"{operation}: Octopus journal in use ({message})", status=403, body=error.body
-        )
-    return PermanentError(f"{operation}: Octopus refused ({message})", status=403, body=error.body)
-
-
-class ClientRegistry:
-    """One `OctopusClient` per connection, replaced when its login or dossier changes."""
-
-    def __init__(
-        self,
-        secrets: SecretBox,
-        options: ClientOptions,
-        metrics: OctopusMetrics | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.secrets = secrets
-        self.options = options
-        self.metrics = metrics
-        self.transport = transport
-        self._clients: dict[str, OctopusClient] = {}
-        self._retired: list[OctopusClient] = []
-
-    def get(self, connection_id: str, settings: ConnectionSettings) -> OctopusClient:
-        account = OctopusAccount.from_settings(settings)
-        client = self._clients.get(connection_id)
-        if client is not None and client.account == account:
-            return client
-        if client is not None:
-            self._retire(client)
-        client = OctopusClient(
-            account,
-            self.secrets,
-            options=self.options,
-            metrics=self.metrics,
-            transport=self.transport,
-        )
-        self._clients[connection_id] = client
-        return client
-
-    def drop(self, connection_id: str) -> None:
-        """Forget the client (and its tokens): new settings, or credentials refused."""
-        client = self._clients.pop(connection_id, None)
-        if client is not None:
-            self._retire(client)
-
-    def _retire(self, client: OctopusClient) -> None:
-        # Another task may still be mid-call on it: it is closed at shutdown.
-        client.drop_tokens()
-        self._retired.append(client)
-
-    async def aclose(self) -> None:
-        for client in [*self._clients.values(), *self._retired]:
-            await client.aclose()
-        self._clients.clear()
-        self._retired.clear()
-
-
-def current_meter() -> CallMeter | None:
-    return _meter.get()

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
 
 from koppel_chassis import IndexSpec
 from koppel_chassis.mongo import AsyncDatabase, Document
 from koppel_contracts import BookingOptions, CanonicalOrder
+from koppel_ledger import Clock, Debtor, Refusal, customer_name, utcnow
 
 from .client import OctopusClient
-from .refusals import Refusal
-from .state import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +47,16 @@ DELTA_OVERLAP = timedelta(minutes=10)
 EXTERNAL_ID_SPACE = 2_000_000_000  # stays a positive 32-bit int
 
 
-@dataclass(frozen=True)
-class Debtor:
-    relation_id: int | None
-    external_id: int | None
-    source: str  # fixed | index | created | per_order
-    email: str | None = None
-
-    def key(self) -> dict[str, Any]:
-        """`relationIdentificationServiceData` for a booking."""
-        if self.relation_id is not None:
-            return {"relationKey": {"id": self.relation_id}}
-        return {"externalRelationId": self.external_id}
+def _debtor(
+    relation_id: int | None, external_id: int | None, source: str, email: str | None = None
+) -> Debtor:
+    """Octopus' ids are numbers; the runtime keeps every ledger's ids as text."""
+    return Debtor(
+        str(relation_id) if relation_id is not None else None,
+        str(external_id) if external_id is not None else None,
+        source,
+        email,
+    )
 
 
 def external_id_for(seed: str, attempt: int = 0) -> int:
@@ -98,6 +94,14 @@ class RelationIndex:
     async def forget(self, dossier: str, email: str) -> None:
         """The relation is gone from Octopus: the next order looks the e-mail up again."""
         await self.relations.delete_one({"dossier": dossier, "email": email.lower()})
+
+    async def exists(self, client: OctopusClient, debtor: Debtor) -> bool:
+        """Is the relation still in Octopus? (Asked when a booking on it was refused.)"""
+        if debtor.id is not None:
+            found = await client.relations_by_id(int(debtor.id))
+        else:
+            found = await client.relations_by_external_id(int(debtor.external_id or 0))
+        return bool(found)
 
     async def remember(self, dossier: str, relation: dict[str, Any]) -> None:
         email = str(relation.get("email") or "").strip().lower()
@@ -177,10 +181,10 @@ class RelationIndex:
             if hit is None and await self.sync(client):
                 hit = await self.lookup(dossier, email)
             if hit is not None:
-                return Debtor(hit["relation_id"], hit.get("external_id"), "index", email)
+                return _debtor(hit["relation_id"], hit.get("external_id"), "index", email)
             external_id = await self._free_external_id(dossier, email, email)
             relation_id = await self._create(client, order, external_id)
-            debtor = Debtor(relation_id, external_id, "created", email)
+            debtor = _debtor(relation_id, external_id, "created", email)
             await self.relations.update_one(
                 {"dossier": dossier, "email": email},
                 {
@@ -198,7 +202,7 @@ class RelationIndex:
             raise Refusal("no_debtor", payment_method=order.payment_method or "-")
         external_id = external_id_for(f"order|{order_key}")
         relation_id = await self._create(client, order, external_id)
-        return Debtor(relation_id, external_id, "per_order", email)
+        return _debtor(relation_id, external_id, "per_order", email)
 
     async def _create(self, client: OctopusClient, order: CanonicalOrder, external_id: int) -> int:
         body = relation_body(order, external_id)
@@ -220,20 +224,7 @@ def fixed_debtor(order: CanonicalOrder, mapping: BookingOptions) -> Debtor | Non
         return None
     if not value.strip().isdigit():
         raise Refusal("bad_fixed_debtor", debtor=value)
-    return Debtor(int(value), None, "fixed")
-
-
-def customer_name(order: CanonicalOrder) -> str:
-    customer = order.customer
-    full = " ".join(p for p in (customer.first_name, customer.last_name) if p)
-    return (
-        customer.company_name
-        or order.billing_address.company_name
-        or full
-        or order.billing_address.full_name
-        or customer.email
-        or order.order_number
-    )
+    return _debtor(int(value), None, "fixed")
 
 
 def _vat_type(country: str, vat_number: str | None) -> int:

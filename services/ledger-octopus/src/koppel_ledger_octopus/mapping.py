@@ -1,60 +1,40 @@
-"""A booking plan (koppel_bookkeeping) as Octopus JSON, and Octopus documents read back.
+"""A booking plan as Octopus JSON, and Octopus documents read back.
 
-Two shapes, chosen per connection (`mapping.booking_mode`):
+Two shapes, chosen per connection (`ledger.octopus.booking_mode`):
 
-- `invoice` — a **concept sales invoice** in Octopus' invoicing module
-  (`POST /invoices`, flat body): one invoice line per plan line, `count` 1 and
-  `unitPrice` the line's amount excl. VAT on the mapped revenue account and VAT
-  code. Octopus computes the VAT itself (per line, half-up), which is why the
-  post-booking check compares what Octopus stored with the order. A credit
-  note is the same invoice with `count` -1 (notes §7).
-- `financial` — a **financial mutation** (`POST /financialdiversbookings`,
-  wrapped) on a financial journal: a customer line (`C`) debiting the debtor
-  with the order total, and account lines (`A`) crediting revenue per plan
-  line and VAT on the VAT account. Lines balance to zero; debit is positive.
-  A credit is the same booking negated.
+- `invoice` — a **concept sales invoice** in Octopus' invoicing module (`POST /invoices`,
+  flat body): one invoice line per plan line, `count` 1 and `unitPrice` the line's amount
+  excl. VAT on the mapped revenue account and VAT code. Octopus computes the VAT itself,
+  per line (net half-up to cents, VAT on the net half-up — the sandbox's rule; Octopus
+  documents none). So that Octopus' VAT per rate is the VAT the shop charged, each line's
+  net is chosen, within the cent range that gives Octopus' rounding the line's own VAT,
+  so that the lines of a VAT code still add up to the plan's net (`octopus_nets`). No
+  rounding lines: where no such choice exists, the read-back check reports the VAT
+  difference. A credit note is the same invoice with `count` -1 (notes §7).
+- `financial` — a **financial mutation** (`POST /financialdiversbookings`, wrapped) on a
+  financial journal: a customer line (`C`) debiting the debtor with the order total, and
+  account lines (`A`) crediting revenue per plan line and VAT on the VAT account. The
+  VAT amounts are the plan's (the shop's) exactly. A credit is the same booking negated.
 
-The order number is the document's `reference`. Amounts stay Decimal all the way
-into the JSON text (see `jsonnum`).
+The order number is the document's `reference`. Amounts stay Decimal all the way into
+the JSON text (see `jsonnum`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
 
-from koppel_contracts import CanonicalOrder
+from koppel_ledger import Debtor, ReadBack, RecordedLine, RecordedPlan
 
-from .debtors import Debtor
 from .jsonnum import as_decimal
 from .reference import Placement
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-LEDGER_ZONE = ZoneInfo("Europe/Amsterdam")
-
-
-class PlanLine(Protocol):
-    kind: Any
-    description: str
-    vat_rate: Decimal
-    ledger_account: str
-    vat_code: str
-    amount_excl_vat: Decimal
-    vat_amount: Decimal
-    amount_incl_vat: Decimal
-
-
-class Plan(Protocol):
-    lines: Any
-    total_excl_vat: Decimal
-    total_vat: Decimal
-    total_incl_vat: Decimal
 
 
 def cents(value: Decimal) -> Decimal:
@@ -75,21 +55,18 @@ class Header:
     currency: str = "EUR"
 
 
-def document_date(order: CanonicalOrder) -> date:
-    """The invoice date: the day the order was placed, in the Netherlands."""
-    return order.placed_at.astimezone(LEDGER_ZONE).date()
-
-
-def bookable_lines(plan: Plan) -> list[PlanLine]:
-    """Lines worth booking: Octopus (and every accountant) dislikes zero lines."""
-    return [ln for ln in plan.lines if ln.amount_excl_vat != 0 or ln.vat_amount != 0]
-
-
 def account_number(value: str) -> int:
     text = str(value).strip()
     if not text.isdigit():
         raise ValueError(f"ledger account {value!r} is not an Octopus account number")
     return int(text)
+
+
+def relation_ident(debtor: Debtor) -> dict[str, Any]:
+    """`relationIdentificationServiceData` for a booking."""
+    if debtor.id is not None:
+        return {"relationKey": {"id": int(debtor.id)}}
+    return {"externalRelationId": int(debtor.external_id or 0)}
 
 
 def _key_fields(header: Header) -> dict[str, Any]:
@@ -102,70 +79,85 @@ def _key_fields(header: Header) -> dict[str, Any]:
     }
 
 
-ROUNDING_DESCRIPTION = "Afrondingsverschil"
-# A correction this small has no VAT of its own at any rate below 25 %, so it moves
-# the invoice total by exactly its own amount.
-_MAX_CORRECTION = Decimal("0.02")
+# --- Octopus' own VAT rule, and nets that make it give the shop's VAT ---------------------
 
 
-def invoice_lines(plan: Plan, percentages: dict[str, Decimal]) -> list[dict[str, Any]]:
-    """One invoice line per plan line, plus rounding corrections where needed.
-
-    Octopus computes an invoice's VAT itself, per line (`invoice_line_amounts`). The
-    plan's lines already carry VAT amounts that add up to the order total exactly; when
-    Octopus' own per-line rounding lands a cent away, a correction line on the same
-    account and VAT code makes the invoice total equal the order total to the cent.
-    """
-    lines: list[dict[str, Any]] = []
-    corrections: dict[tuple[str, str], Decimal] = {}
-    for line in bookable_lines(plan):
-        unit_price = cents(line.amount_excl_vat)
-        lines.append(
-            {
-                "description": line.description[:200],
-                "count": 1,
-                "unitPrice": unit_price,
-                "discountPercentage": Decimal(0),
-                "vatCodeKey": line.vat_code,
-                "bookingAccountNr": account_number(line.ledger_account),
-            }
-        )
-        pct = percentages.get(line.vat_code)
-        if pct is None:
-            continue  # an unknown code is refused by Octopus with its own message
-        net, vat = invoice_line_amounts(Decimal(1), unit_price, Decimal(0), pct)
-        key = (line.vat_code, line.ledger_account)
-        corrections[key] = corrections.get(key, Decimal(0)) + line.amount_incl_vat - (net + vat)
-    for (vat_code, account), difference in corrections.items():
-        for amount in _correction_steps(difference):
-            lines.append(
-                {
-                    "description": ROUNDING_DESCRIPTION,
-                    "count": 1,
-                    "unitPrice": amount,
-                    "discountPercentage": Decimal(0),
-                    "vatCodeKey": vat_code,
-                    "bookingAccountNr": account_number(account),
-                }
-            )
-    return lines
+def invoice_line_amounts(
+    count: Decimal, unit_price: Decimal, discount_pct: Decimal, vat_pct: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Octopus' invoice rule per line: net half-up to cents, VAT on the net half-up."""
+    net = cents(count * unit_price * (HUNDRED - discount_pct) / HUNDRED)
+    return net, cents(net * vat_pct / HUNDRED)
 
 
-def _correction_steps(difference: Decimal) -> list[Decimal]:
-    steps: list[Decimal] = []
-    remaining = cents(difference)
-    while remaining != 0:
-        step = max(-_MAX_CORRECTION, min(_MAX_CORRECTION, remaining))
-        steps.append(step)
-        remaining -= step
-    return steps
+def _net_range(vat: Decimal, pct: Decimal) -> tuple[int, int] | None:
+    """Nets in cents whose VAT at `pct` rounds (half-up) to `vat`: [lo, hi], or None."""
+    if pct == 0:
+        return None if vat != 0 else (-(10**12), 10**12)
+    if vat < 0:  # half-up rounds away from zero for negatives: mirror the positive case
+        positive = _net_range(-vat, pct)
+        return None if positive is None else (-positive[1], -positive[0])
+    low = (vat - Decimal("0.005")) * HUNDRED / pct  # net*pct/100 >= vat - 0.005
+    high = (vat + Decimal("0.005")) * HUNDRED / pct  # net*pct/100 <  vat + 0.005
+    lo = int((low * HUNDRED).to_integral_value(rounding=ROUND_CEILING))
+    hi = int((high * HUNDRED).to_integral_value(rounding=ROUND_CEILING)) - 1
+    return (lo, hi) if lo <= hi else None
+
+
+def octopus_nets(lines: list[RecordedLine], pct: Decimal) -> list[Decimal] | None:
+    """Nets for `lines` (all of one VAT code) such that Octopus' per-line VAT is each
+    line's own VAT and the nets add up to the lines' total net; None when impossible.
+
+    Each line's net may move within the range its VAT allows; the shift needed to keep
+    the total goes to the lines with room, largest first."""
+    ranges = [_net_range(ln.vat_amount, pct) for ln in lines]
+    if any(r is None for r in ranges):
+        return None
+    wanted = [int(ln.amount_excl_vat * HUNDRED) for ln in lines]
+    chosen = [min(max(w, r[0]), r[1]) for w, r in zip(wanted, ranges, strict=True)]  # type: ignore[index]
+    missing = sum(wanted) - sum(chosen)
+    order = sorted(range(len(lines)), key=lambda i: -abs(wanted[i]))
+    for i in order:
+        if missing == 0:
+            break
+        lo, hi = ranges[i]  # type: ignore[misc]
+        step = max(lo - chosen[i], min(hi - chosen[i], missing))
+        chosen[i] += step
+        missing -= step
+    if missing:
+        return None
+    return [Decimal(c) / HUNDRED for c in chosen]
+
+
+def invoice_lines(plan: RecordedPlan, percentages: dict[str, Decimal]) -> list[dict[str, Any]]:
+    """One invoice line per plan line, nets chosen per VAT code (`octopus_nets`)."""
+    lines = plan.bookable_lines()
+    nets = {id(ln): cents(ln.amount_excl_vat) for ln in lines}
+    by_code: dict[str, list[RecordedLine]] = {}
+    for line in lines:
+        by_code.setdefault(line.vat_code, []).append(line)
+    for code, group in by_code.items():
+        pct = percentages.get(code)
+        chosen = octopus_nets(group, pct) if pct is not None else None
+        if chosen is not None:
+            nets.update({id(ln): net for ln, net in zip(group, chosen, strict=True)})
+    return [
+        {
+            "description": line.description[:200],
+            "count": 1,
+            "unitPrice": nets[id(line)],
+            "discountPercentage": Decimal(0),
+            "vatCodeKey": line.vat_code,
+            "bookingAccountNr": account_number(line.ledger_account),
+        }
+        for line in lines
+    ]
 
 
 def invoice_body(
-    plan: Plan, header: Header, percentages: dict[str, Decimal], *, credit: bool = False
+    plan: RecordedPlan, header: Header, percentages: dict[str, Decimal], *, credit: bool = False
 ) -> dict[str, Any]:
-    """A concept invoice whose Octopus-computed total equals the plan's total; a credit
-    note is the same lines with count -1."""
+    """A concept invoice; a credit note is the same lines with count -1."""
     lines = invoice_lines(plan, percentages)
     if credit:
         lines = [{**line, "count": -1} for line in lines]
@@ -174,7 +166,7 @@ def invoice_body(
         "expiryDate": header.document_date.isoformat(),
         "currencyCode": header.currency,
         "exchangeRate": Decimal("1.0"),
-        "relationIdentificationServiceData": header.debtor.key(),
+        "relationIdentificationServiceData": relation_ident(header.debtor),
         "comment": header.comment,
         "reference": header.reference,
         "invoiceLines": lines,
@@ -182,7 +174,7 @@ def invoice_body(
 
 
 def financial_body(
-    plan: Plan, header: Header, *, vat_account: int, credit: bool = False
+    plan: RecordedPlan, header: Header, *, vat_account: int, credit: bool = False
 ) -> dict[str, Any]:
     sign = Decimal(-1) if credit else Decimal(1)
     customer_line: dict[str, Any] = {
@@ -190,13 +182,13 @@ def financial_body(
         "amount": cents(plan.total_incl_vat) * sign,
         "reference": header.reference,
     }
-    if header.debtor.relation_id is not None:
-        customer_line["relationId"] = header.debtor.relation_id
+    if header.debtor.id is not None:
+        customer_line["relationId"] = int(header.debtor.id)
     else:
-        customer_line["externalRelationId"] = header.debtor.external_id
+        customer_line["externalRelationId"] = int(header.debtor.external_id or 0)
     lines: list[dict[str, Any]] = [customer_line]
     vat_per_code: dict[str, Decimal] = {}
-    for line in bookable_lines(plan):
+    for line in plan.bookable_lines():
         lines.append(
             {
                 "type": "A",
@@ -229,15 +221,7 @@ def financial_body(
     }
 
 
-# --- what Octopus will make of it, and what it did --------------------------------------
-
-
-def invoice_line_amounts(
-    count: Decimal, unit_price: Decimal, discount_pct: Decimal, vat_pct: Decimal
-) -> tuple[Decimal, Decimal]:
-    """Octopus' invoice rule per line: net half-up to cents, VAT on the net half-up."""
-    net = cents(count * unit_price * (HUNDRED - discount_pct) / HUNDRED)
-    return net, cents(net * vat_pct / HUNDRED)
+# --- what Octopus did -----------------------------------------------------------------------
 
 
 def vat_percentages(vat_codes: Iterable[dict[str, Any]]) -> dict[str, Decimal]:
@@ -248,29 +232,19 @@ def vat_percentages(vat_codes: Iterable[dict[str, Any]]) -> dict[str, Decimal]:
     }
 
 
-@dataclass(frozen=True)
-class BookedDocument:
-    """An Octopus document as read back, reduced to what the check compares."""
-
-    reference: str
-    total_incl_vat: Decimal
-    relation_id: int | None
-    external_id: int | None
-    document_nr: int
-    credit: bool
-
-
-def _ident(data: dict[str, Any]) -> tuple[int | None, int | None]:
+def _ident(data: dict[str, Any]) -> tuple[str | None, str | None]:
     ident = data.get("relationIdentificationServiceData") or {}
     key = ident.get("relationKey") or {}
     rid = key.get("id") if isinstance(key, dict) else None
     ext = ident.get("externalRelationId")
-    return (int(rid) if rid else None, int(ext) if ext else None)
+    return (str(int(rid)) if rid else None, str(int(ext)) if ext else None)
 
 
-def read_invoice(data: dict[str, Any], percentages: dict[str, Decimal]) -> BookedDocument:
-    """Total of a concept invoice the way Octopus computes it (it stores lines, not totals)."""
+def read_invoice(data: dict[str, Any], percentages: dict[str, Decimal]) -> ReadBack:
+    """An invoice the way Octopus computes it (it stores lines, not totals); VAT per rate is
+    keyed by the VAT code's percentage. KeyError for a VAT code we do not know."""
     total = Decimal(0)
+    vat_per_rate: dict[Decimal, Decimal] = {}
     for line in data.get("invoiceLines") or []:
         pct = percentages.get(str(line.get("vatCodeKey")))
         if pct is None:
@@ -282,107 +256,35 @@ def read_invoice(data: dict[str, Any], percentages: dict[str, Decimal]) -> Booke
             pct,
         )
         total += net + vat
+        vat_per_rate[pct] = vat_per_rate.get(pct, Decimal(0)) + vat
     rid, ext = _ident(data)
-    return BookedDocument(
+    return ReadBack(
+        number=str(int(data.get("documentSequenceNr") or 0)),
         reference=str(data.get("reference") or ""),
-        total_incl_vat=total,
-        relation_id=rid,
-        external_id=ext,
-        document_nr=int(data.get("documentSequenceNr") or 0),
         credit=total < 0,
+        total_incl_vat=total,
+        vat_per_rate=vat_per_rate,
+        debtor_id=rid,
+        debtor_external_id=ext,
     )
 
 
-def read_financial(data: dict[str, Any]) -> BookedDocument:
-    """A financial mutation: the customer lines carry the total and the debtor."""
+def read_financial(data: dict[str, Any]) -> ReadBack:
+    """A financial mutation: the customer lines carry the total and the debtor. Its VAT
+    lines do not say their rate, so the check compares the total and the debtor."""
     customer = [ln for ln in data.get("bookingLines") or [] if ln.get("type") == "C"]
     total = sum((as_decimal(ln.get("amount", 0)) for ln in customer), Decimal(0))
     relation = next((ln.get("relationId") for ln in customer if ln.get("relationId")), None)
-    reference = next((str(ln.get("reference") or "") for ln in customer), "")
-    return BookedDocument(
-        reference=reference,
-        total_incl_vat=total,
-        relation_id=int(relation) if relation else None,
-        external_id=None,
-        document_nr=int(data.get("documentSequenceNr") or 0),
-        credit=total < 0,
+    external = next(
+        (ln.get("externalRelationId") for ln in customer if ln.get("externalRelationId")), None
     )
-
-
-# --- what was booked, kept with the order (a later credit note mirrors it) -------------
-
-
-@dataclass(frozen=True)
-class RecordedLine:
-    kind: str
-    description: str
-    vat_rate: Decimal
-    ledger_account: str
-    vat_code: str
-    amount_excl_vat: Decimal
-    vat_amount: Decimal
-    amount_incl_vat: Decimal
-
-
-@dataclass(frozen=True)
-class RecordedPlan:
-    """The lines and totals of a booked document, as stored in the order's state."""
-
-    lines: list[RecordedLine]
-    total_excl_vat: Decimal
-    total_vat: Decimal
-    total_incl_vat: Decimal
-
-    @classmethod
-    def of(cls, plan: Plan) -> RecordedPlan:
-        return cls(
-            lines=[
-                RecordedLine(
-                    kind=str(getattr(ln.kind, "value", ln.kind)),
-                    description=ln.description,
-                    vat_rate=ln.vat_rate,
-                    ledger_account=ln.ledger_account,
-                    vat_code=ln.vat_code,
-                    amount_excl_vat=ln.amount_excl_vat,
-                    vat_amount=ln.vat_amount,
-                    amount_incl_vat=ln.amount_incl_vat,
-                )
-                for ln in plan.lines
-            ],
-            total_excl_vat=plan.total_excl_vat,
-            total_vat=plan.total_vat,
-            total_incl_vat=plan.total_incl_vat,
-        )
-
-    def to_json(self) -> str:
-        def line(ln: RecordedLine) -> dict[str, str]:
-            return {k: str(v) for k, v in vars(ln).items()}
-
-        return json.dumps(
-            {
-                "lines": [line(ln) for ln in self.lines],
-                "total_excl_vat": str(self.total_excl_vat),
-                "total_vat": str(self.total_vat),
-                "total_incl_vat": str(self.total_incl_vat),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> RecordedPlan:
-        data = json.loads(text)
-        amounts = ("vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat")
-        return cls(
-            lines=[
-                RecordedLine(**{k: Decimal(v) if k in amounts else v for k, v in ln.items()})
-                for ln in data["lines"]
-            ],
-            total_excl_vat=Decimal(data["total_excl_vat"]),
-            total_vat=Decimal(data["total_vat"]),
-            total_incl_vat=Decimal(data["total_incl_vat"]),
-        )
-
-    def vat_codes(self) -> dict[str, Decimal]:
-        return {ln.vat_code: ln.vat_rate for ln in bookable_lines(self)}
-
-    def accounts(self) -> dict[int, Decimal]:
-        return {account_number(ln.ledger_account): ln.vat_rate for ln in bookable_lines(self)}
+    reference = next((str(ln.get("reference") or "") for ln in customer), "")
+    return ReadBack(
+        number=str(int(data.get("documentSequenceNr") or 0)),
+        reference=reference,
+        credit=total < 0,
+        total_incl_vat=total,
+        vat_per_rate=None,
+        debtor_id=str(int(relation)) if relation else None,
+        debtor_external_id=str(int(external)) if external else None,
+    )

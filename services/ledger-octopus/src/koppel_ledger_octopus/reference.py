@@ -18,19 +18,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from koppel_chassis import purge_expired
+from koppel_chassis import IndexSpec, purge_expired
 from koppel_chassis.mongo import AsyncDatabase, Document
+from koppel_ledger import Clock, Refusal, utcnow
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from .client import OctopusClient
-from .jsonnum import dumps, loads
-from .refusals import Refusal
-from .state import Clock, utcnow
+from .jsonnum import as_decimal, dumps, loads
 
 COLLECTION = "reference"
 NUMBERS = "document_numbers"
 NUMBER_CLAIMS = "document_number_claims"
+INDEXES = [IndexSpec(NUMBER_CLAIMS, [("at", 1)])]
 # Draws before giving up (the order is then retried); each lost draw means another
 # worker took that number at the same moment, so this is never reached in practice.
 MAX_DRAWS = 100
@@ -206,11 +206,21 @@ class ReferenceCache:
             raise Refusal("journal_closed", journal=journal)
         for code, rate in vat_codes.items():
             for force in (False, True):
-                known = {str(v.get("code")) for v in await self.vat_codes(client, force=force)}
+                known = {str(v.get("code")): v for v in await self.vat_codes(client, force=force)}
                 if code in known:
                     break
             else:
                 raise Refusal("unknown_vat_code", vat_code=code, rate=rate, dossier=dossier)
+            # A code whose percentage is not the rate would make Octopus compute other VAT
+            # than the shop charged: a configuration error, refused before booking.
+            percentage = known[code].get("basePercentage")
+            if percentage is not None and as_decimal(percentage) != rate:
+                raise Refusal(
+                    "vat_code_rate_mismatch",
+                    vat_code=code,
+                    rate=_pct(rate),
+                    percentage=_pct(as_decimal(percentage)),
+                )
         for number, rate in accounts.items():
             for force in (False, True):
                 known_accounts = {
@@ -237,6 +247,10 @@ def find_placement(bookyears: list[dict[str, Any]], day: date) -> Placement | No
                 return Placement(bookyear_id, int(period["bookyearPeriod"]))
         return Placement(bookyear_id, day.year * 100 + day.month)
     return None
+
+
+def _pct(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def _journal_key(journal: dict[str, Any]) -> str:

@@ -1,28 +1,17 @@
-"""Permanent failures this service finds itself, with texts a merchant can act on.
+"""Texts of the refusals this adapter understands, for a merchant to act on.
 
-VAT refusals come from `koppel_bookkeeping` (`BookingRefused` + `refusal_text`);
-these are the Octopus-side ones: the mapping names an account, VAT code or
-journal the dossier does not have, no open book year, Octopus refusing the
-document. Dutch by default, English when the merchant's language is `en`.
+VAT refusals come from `koppel_bookkeeping`; the runtime has the ledger-neutral ones
+(credentials, unavailable, refused with the ledger's own words, VAT code percentage).
+These are Octopus' own: the mapping names an account, VAT code or journal the dossier
+does not have, no open book year, the invoicing module off. Dutch by default, English
+when the merchant's language is `en`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from koppel_ledger import Texts
 
-from koppel_contracts import Language
-
-
-class Refusal(Exception):
-    """A permanent failure found by this service (the order cannot be booked as is)."""
-
-    def __init__(self, reason_code: str, **params: Any) -> None:
-        super().__init__(f"{reason_code}: {params}")
-        self.reason_code = reason_code
-        self.params = params
-
-
-_TEXTS: dict[str, dict[str, tuple[str, str]]] = {
+OCTOPUS_TEXTS: Texts = {
     "unknown_ledger_account": {
         "nl": (
             "Grootboekrekening {account} bestaat niet in Octopus-dossier {dossier}.",
@@ -124,19 +113,6 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "connection; then save the connection again.",
         ),
     },
-    "octopus_refused": {
-        "nl": (
-            "Octopus weigert de boeking: {message}",
-            "Controleer de instellingen van de koppeling en de gegevens in Octopus en sla de "
-            "koppeling opnieuw op om de order opnieuw te boeken; neem contact op met support "
-            "als de melding onduidelijk is.",
-        ),
-        "en": (
-            "Octopus refused the booking: {message}",
-            "Check the connection settings and the data in Octopus, then save the connection "
-            "again to book the order again; contact support if the message is unclear.",
-        ),
-    },
     "credentials_refused": {
         "nl": (
             "Octopus weigert de inloggegevens van de koppeling: {message}",
@@ -149,38 +125,4 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "connection again; the held orders are then booked automatically.",
         ),
     },
-    "connection_restored": {
-        "nl": (
-            "Octopus accepteert de inloggegevens van de koppeling weer.",
-            "Niets te doen: de vastgehouden orders worden nu geboekt.",
-        ),
-        "en": (
-            "Octopus accepts the connection's credentials again.",
-            "Nothing to do: the held orders are being booked now.",
-        ),
-    },
-    "transient_limit": {
-        "nl": (
-            "Octopus was {hours} uur lang niet bereikbaar of overbelast ({message}).",
-            "Controleer de status van Octopus en het dagelijkse belquotum; sla de koppeling "
-            "opnieuw op om de order opnieuw te proberen.",
-        ),
-        "en": (
-            "Octopus was unreachable or overloaded for {hours} hours ({message}).",
-            "Check Octopus' status and the daily call quota; save the connection again to "
-            "retry the order.",
-        ),
-    },
 }
-
-
-class _Defaulting(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
-def refusal_text(reason_code: str, params: dict[str, Any], language: Language) -> tuple[str, str]:
-    texts = _TEXTS.get(reason_code, _TEXTS["octopus_refused"])
-    reason, suggestion = texts.get(language.value, texts["nl"])
-    values = _Defaulting({k: v for k, v in params.items() if v is not None})
-    return reason.format_map(values), suggestion.format_map(values)

@@ -1,0 +1,72 @@
+"""A ledger service on the runtime: consume `shop.orders.v1` → book → record → publish on
+`ledger.bookings.v1` / `ledger.checks.v1` (and `ops.alerts.v1`); follow connection
+settings; retry what waits. A service only says how to build its adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+
+from koppel_chassis import ConnectionStore, IndexSpec, Service, follow_connections
+from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
+from koppel_contracts import SHOP_ORDERS, OrderEvent
+
+from . import holds, store
+from .adapter import LedgerAdapter
+from .metrics import LedgerMetrics
+from .runtime import LedgerRuntime
+from .settings import LedgerSettings
+
+AdapterFactory = Callable[[Service, LedgerMetrics], LedgerAdapter]
+
+
+def build_ledger_service(
+    settings: LedgerSettings,
+    make_adapter: AdapterFactory,
+    *,
+    ledger: str,
+    indexes: Sequence[IndexSpec] = (),
+) -> Service:
+    service = Service(settings, indexes=[*store.INDEXES, *indexes])
+    metrics = LedgerMetrics(service.registry, ledger)
+    adapter = make_adapter(service, metrics)
+    connections = ConnectionStore(
+        service.db[CONNECTIONS_COLLECTION], cache_seconds=settings.settings_cache_seconds
+    )
+    runtime = LedgerRuntime(
+        adapter,
+        settings,
+        store=store.MongoOrderStore(service.db, lock_seconds=settings.lock_seconds),
+        holds=holds.MongoHoldStore(service.db, cache_seconds=settings.settings_cache_seconds),
+        connections=connections,
+        publisher=service.publisher,
+        metrics=metrics,
+    )
+    service.runtime = runtime  # type: ignore[attr-defined]  # for tests and operators
+
+    # consume → book → record → publish. With `consumer_workers` > 1 FastStream runs that
+    # many consumers, each owning whole partitions (NACK_ON_ERROR keeps commit-after-effect
+    # and the order of one key's events).
+    workers = settings.consumer_workers
+    options = {"max_workers": workers} if workers > 1 else {}
+
+    @service.subscriber(SHOP_ORDERS, **options)
+    async def handle_order(event: OrderEvent) -> None:
+        await runtime.on_order(event)
+
+    # connection settings: credentials, mapping; a change releases held orders
+    follow_connections(service, connections, runtime.on_settings)
+
+    # orders that wait (ledger unavailable, settings pending, held then released)
+    @service.loop("retry-scheduler")
+    async def retry_scheduler() -> None:
+        await runtime.sweep(force=True)
+        while True:
+            await runtime.run_due()
+            runtime.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(runtime.wake.wait(), settings.scheduler_interval_seconds)
+
+    service.on_stop(adapter.aclose)
+    return service

@@ -1,0 +1,260 @@
+"""The store contract: one suite, run against the in-memory twins and the real
+MongoDB-compatible server. Subclass `StoreContract` and provide the fixtures
+`order_store(clock)` and `hold_store(clock)`."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from koppel_contracts import LEDGER_BOOKINGS, OrderEventKind
+from koppel_testkit import make_order, make_order_event
+
+from ..clock import ManualClock
+from ..events import Events
+from ..holds import HoldStore
+from ..records import Change, Received, State
+from ..store import LostLock, OrderStore, lock_of
+
+CONNECTION = "store-contract"
+EVENTS = Events("ledger-test", "octopus")  # type: ignore[arg-type]
+
+
+def order_event(ref: str = "1", revision: int = 1, kind: OrderEventKind = OrderEventKind.CREATED):
+    return make_order_event(
+        make_order(order_id=ref), connection_id=CONNECTION, revision=revision, kind=kind
+    )
+
+
+def booking_item(ref: str = "1") -> Any:
+    from koppel_contracts import BookingStatus, LedgerRef
+
+    return EVENTS.booking(
+        order_event(ref),
+        1,
+        BookingStatus.BOOKED,
+        LedgerRef(booking_id=f"b-{ref}"),
+        ManualClock()(),
+    )
+
+
+class StoreContract:
+    """Behaviour every order store and hold store must show."""
+
+    @pytest.fixture
+    def clock(self) -> ManualClock:
+        return ManualClock()
+
+    # --- receiving ----------------------------------------------------------------------
+
+    async def test_a_revision_is_stored_once_and_older_or_equal_ones_are_duplicates(
+        self, order_store: OrderStore
+    ) -> None:
+        received, record = await order_store.receive(order_event("1", 1))
+        assert received == Received.NEW and record is not None and record.revision == 1
+        assert (await order_store.receive(order_event("1", 1)))[0] == Received.DUPLICATE
+        received, record = await order_store.receive(order_event("1", 2, OrderEventKind.AMENDED))
+        assert received == Received.NEWER and record is not None
+        assert record.kind == OrderEventKind.AMENDED
+        assert (await order_store.receive(order_event("1", 1)))[0] == Received.DUPLICATE
+        stored = await order_store.get(record.id)
+        assert stored is not None and stored.revision == 2 and stored.state == State.RECEIVED
+
+    # --- owning ---------------------------------------------------------------------------
+
+    async def test_one_worker_owns_an_order_until_its_lock_expires(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("2"))
+        assert record is not None
+        first = await order_store.claim(record.id)
+        assert first is not None
+        assert await order_store.claim(record.id) is None, "owned: nobody else gets it"
+        clock.advance(seconds=order_store.lock.total_seconds() + 1)
+        second = await order_store.claim(record.id)
+        assert second is not None and second.lock_owner != first.lock_owner
+        with pytest.raises(LostLock):
+            await order_store.write(record.id, lock_of(first), Change(state=State.BOOKING))
+
+    async def test_of_many_concurrent_claims_exactly_one_wins(
+        self, order_store: OrderStore
+    ) -> None:
+        _, record = await order_store.receive(order_event("3"))
+        assert record is not None
+        results = await asyncio.gather(*(order_store.claim(record.id) for _ in range(8)))
+        assert sum(r is not None for r in results) == 1
+
+    async def test_released_locks_leave_nothing_behind_after_many_cycles(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("4"))
+        assert record is not None
+        for cycle in range(30):
+            claimed = await order_store.claim(record.id)
+            assert claimed is not None, f"cycle {cycle}"
+            if cycle % 2:
+                await order_store.release(record.id, lock_of(claimed))
+            else:
+                change = Change(next_attempt_at=None)
+                assert await order_store.write(
+                    record.id, lock_of(claimed), change, revision=claimed.revision, release=True
+                )
+        assert await order_store.count_locks() == 0
+        # A worker that died holding the lock leaves one, which the purge removes.
+        assert await order_store.claim(record.id) is not None
+        assert await order_store.count_locks() == 1
+        clock.advance(seconds=order_store.lock.total_seconds() * 3)
+        assert await order_store.purge_locks(order_store.lock * 2) == 1
+        assert await order_store.count_locks() == 0
+
+    async def test_a_state_for_an_old_revision_is_not_written_over_a_newer_one(
+        self, order_store: OrderStore
+    ) -> None:
+        _, record = await order_store.receive(order_event("5", 1))
+        assert record is not None
+        claimed = await order_store.claim(record.id)
+        assert claimed is not None
+        await order_store.receive(order_event("5", 2, OrderEventKind.AMENDED))
+        written = await order_store.write(
+            record.id, lock_of(claimed), Change(state=State.FAILED), revision=1, release=True
+        )
+        assert written is False
+        stored = await order_store.get(record.id)
+        assert stored is not None and stored.state == State.RECEIVED and stored.lock_owner
+
+    async def test_a_write_keeps_fields_it_does_not_name_and_counts_calls(
+        self, order_store: OrderStore
+    ) -> None:
+        _, record = await order_store.receive(order_event("6"))
+        assert record is not None
+        claimed = await order_store.claim(record.id)
+        assert claimed is not None
+        lock = lock_of(claimed)
+        await order_store.write(record.id, lock, Change(state=State.BOOKING, calls=2))
+        await order_store.write(record.id, lock, Change(reason_code="x", calls=1))
+        stored = await order_store.get(record.id)
+        assert stored is not None
+        assert (stored.state, stored.reason_code, stored.calls) == (State.BOOKING, "x", 3)
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    async def test_events_wait_in_the_outbox_until_published(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("7"))
+        assert record is not None
+        claimed = await order_store.claim(record.id)
+        assert claimed is not None
+        item = booking_item("7")
+        await order_store.write(record.id, lock_of(claimed), Change(outbox=(item,)))
+        stored = await order_store.get(record.id)
+        assert stored is not None
+        assert [e.event.event_id for _, e in stored.outbox_items()] == [item.event.event_id]
+        assert [t.topic for _, t in stored.outbox_items()] == [LEDGER_BOOKINGS]
+        clock.advance(seconds=30)
+        assert [r.id for r in await order_store.with_unpublished(timedelta(seconds=10), 10)] == [
+            record.id
+        ]
+        await order_store.published(record.id, [item.event.event_id])
+        assert await order_store.with_unpublished(timedelta(seconds=10), 10) == []
+
+    # --- the scheduler's view -------------------------------------------------------------
+
+    async def test_the_scheduler_sees_hinted_orders_when_due_and_settles_them(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("8"))
+        assert record is not None
+        later = clock() + timedelta(seconds=60)
+        await order_store.schedule(record.id, later)
+        assert await order_store.due(10) == []
+        clock.advance(seconds=61)
+        due = await order_store.due(10)
+        assert [order_id for order_id, _ in due] == [record.id]
+        claimed = await order_store.claim(record.id)
+        assert claimed is not None
+        await order_store.write(
+            record.id, lock_of(claimed), Change(next_attempt_at=None), revision=1, release=True
+        )
+        await order_store.settle(record.id, due[0][1])
+        assert await order_store.due(10) == []
+
+    async def test_a_hint_is_only_brought_forward_by_others(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("9"))
+        assert record is not None
+        soon, late = clock() + timedelta(seconds=5), clock() + timedelta(seconds=500)
+        await order_store.schedule(record.id, soon)
+        await order_store.schedule(record.id, late, unless_sooner=True)
+        clock.advance(seconds=6)
+        assert [i for i, _ in await order_store.due(10)] == [record.id]
+
+    async def test_the_safety_net_finds_due_orders_without_a_hint(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        _, record = await order_store.receive(order_event("10"))
+        assert record is not None
+        clock.advance(seconds=1)
+        assert [i for i, _ in await order_store.unscheduled(10)] == [record.id]
+        await order_store.schedule_if_missing(record.id, clock())
+        assert await order_store.unscheduled(10) == []
+
+    async def test_new_settings_resume_held_waiting_and_fixable_failed_orders(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        cases = {
+            "held": Change(state=State.HELD, reason_code="credentials_refused"),
+            "pending": Change(state=State.WAITING, reason_code="settings_pending"),
+            "fixable": Change(state=State.FAILED, reason_code="unknown_journal", done_revision=1),
+            "vat": Change(
+                state=State.FAILED, reason_code="icp_without_vat_number", done_revision=1
+            ),
+            "outage": Change(state=State.WAITING, reason_code="ledger_unavailable"),
+        }
+        for ref, change in cases.items():
+            _, record = await order_store.receive(order_event(ref))
+            assert record is not None
+            claimed = await order_store.claim(record.id)
+            assert claimed is not None
+            await order_store.write(record.id, lock_of(claimed), change, revision=1, release=True)
+        resumed = await order_store.resume_connection(
+            CONNECTION, frozenset({"unknown_journal", "credentials_refused"})
+        )
+        assert resumed == 3
+        due = {i.split(":", 1)[1] for i, _ in await order_store.due(10)}
+        assert due == {"held", "pending", "fixable"}
+        fixable = await order_store.get(f"{CONNECTION}:fixable")
+        assert fixable is not None and fixable.done_revision == 0
+
+    # --- holds ----------------------------------------------------------------------------
+
+    async def test_a_connection_is_held_once_per_settings_version(
+        self, hold_store: HoldStore
+    ) -> None:
+        alert = booking_item("h")
+        assert await hold_store.hold("c1", 1, "refused", [alert]) is True
+        assert await hold_store.hold("c1", 1, "refused again", [alert]) is False
+        held = await hold_store.get("c1")
+        assert held is not None and held.held and held.settings_version == 1
+        assert await hold_store.release("c1", 1) is False, "same version: still held"
+        assert await hold_store.release("c1", 2) is True
+        released = await hold_store.get("c1")
+        assert released is not None and not released.held and released.restore_pending
+
+    async def test_a_restore_is_announced_once(self, hold_store: HoldStore) -> None:
+        await hold_store.hold("c2", 1, "refused", [booking_item("a")])
+        await hold_store.release("c2", 2)
+        restored = booking_item("r")
+        results = [await hold_store.restored("c2", [restored]) for _ in range(3)]
+        assert results == [True, False, False]
+
+    async def test_a_quota_makes_a_connection_quiet_until_the_latest_time(
+        self, hold_store: HoldStore, clock: ManualClock
+    ) -> None:
+        await hold_store.quiet("c3", clock() + timedelta(hours=2))
+        await hold_store.quiet("c3", clock() + timedelta(hours=1))
+        quiet = await hold_store.get("c3")
+        assert quiet is not None and quiet.quiet_until == clock() + timedelta(hours=2)
