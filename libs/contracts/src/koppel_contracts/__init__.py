@@ -15,6 +15,7 @@ from .booking import (
 )
 from .connection import (
     ENCRYPTED_PREFIX,
+    AsperionOptions,
     BookingMode,
     BookingOptions,
     ChargeVat,
@@ -27,6 +28,8 @@ from .connection import (
     Merchant,
     OctopusOptions,
     OssVat,
+    SellerParty,
+    SftpTarget,
     ShopConnection,
     ShopOptions,
     ShopSystem,
@@ -86,6 +89,7 @@ __all__ = [
     "Address",
     "AlertEvent",
     "AlertKind",
+    "AsperionOptions",
     "BookingEvent",
     "BookingMode",
     "BookingOptions",
@@ -122,6 +126,8 @@ __all__ = [
     "OssVat",
     "Quantity",
     "RateAmount",
+    "SellerParty",
+    "SftpTarget",
     "ShopConnection",
     "ShopOptions",
     "ShopSystem",

@@ -169,6 +169,52 @@ class SnelStartOptions(ContractModel):
     payment_term_days: int = Field(default=14, ge=0, le=365)
 
 
+class SellerParty(ContractModel):
+    """The merchant as seller on the invoices Koppel writes (UBL)."""
+
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country_code: str = Field(default="NL", pattern=r"^[A-Z]{2}$")
+    vat_number: str | None = None
+    kvk_number: str | None = Field(default=None, description="Chamber of Commerce number")
+    iban: str | None = None
+    email: str | None = None
+
+
+class SftpTarget(ContractModel):
+    host: str
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str
+    credentials: dict[str, EncryptedSecret] = Field(
+        default_factory=dict, description="password and/or private_key, encrypted"
+    )
+    directory: str = "/"
+    host_key: str | None = Field(
+        default=None, description="The server's public host key (OpenSSH format); required"
+    )
+
+
+class AsperionOptions(ContractModel):
+    """A daily delivery of UBL invoices that the merchant imports into Asperion."""
+
+    seller: SellerParty | None = Field(
+        default=None, description="Name, address, VAT and KvK numbers, IBAN on the invoices"
+    )
+    bookkeeping_email: str | None = Field(
+        default=None, pattern=r"^[^@\s]+@[^@\s]+$", description="Where the delivery is mailed"
+    )
+    delivery_time: str = Field(
+        default="06:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="When the day's delivery is made, Europe/Amsterdam",
+    )
+    year_in_invoice_number: bool = False
+    payment_term_days: int = Field(default=14, ge=0, le=365)
+    sftp: SftpTarget | None = None
+
+
 class LedgerConnection(ContractModel):
     system: LedgerSystem
     base_url: HttpUrl
@@ -177,16 +223,25 @@ class LedgerConnection(ContractModel):
     booking: BookingOptions = Field(default_factory=BookingOptions)
     octopus: OctopusOptions | None = Field(default=None, description="Only for Octopus")
     snelstart: SnelStartOptions | None = Field(default=None, description="Only for SnelStart")
+    asperion: AsperionOptions | None = Field(default=None, description="Only for Asperion")
 
     @model_validator(mode="after")
     def _options_of_its_own_system(self) -> Self:
-        homes = {LedgerSystem.OCTOPUS: "octopus", LedgerSystem.SNELSTART: "snelstart"}
+        homes = {
+            LedgerSystem.OCTOPUS: "octopus",
+            LedgerSystem.SNELSTART: "snelstart",
+            LedgerSystem.ASPERION: "asperion",
+        }
         for system, name in homes.items():
             if system != self.system and getattr(self, name) is not None:
                 raise ValueError(f"ledger.{name} options given for a {self.system.value} ledger")
         own = homes.get(self.system)
         if own is not None and getattr(self, own) is None:
-            defaults = {"octopus": OctopusOptions, "snelstart": SnelStartOptions}[own]()
+            defaults = {
+                "octopus": OctopusOptions,
+                "snelstart": SnelStartOptions,
+                "asperion": AsperionOptions,
+            }[own]()
             object.__setattr__(self, own, defaults)  # frozen model: fill in the defaults once
         return self
 
