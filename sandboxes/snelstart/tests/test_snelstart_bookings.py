@@ -336,3 +336,13 @@ async def test_bookings_of_one_relatie_and_the_control_listing(sandbox, booking)
     ]
     assert everything[1]["_sandbox"]["verkoopfactuur"]["vervalDatum"] == "2026-04-13T00:00:00"
     assert await control.bookings(DEMO.oss.administratie_id) == []
+
+
+async def test_a_tampered_booking_is_stored_off_by_the_delta_once(sandbox, booking) -> None:
+    api, control = sandbox.api, sandbox.control
+    await control.tamper_next_booking(ADMIN, "1.00")
+    tampered = await api.post("/verkoopboekingen", booking())
+    plain = await api.post("/verkoopboekingen", booking("WS-1043"))
+    assert tampered["factuurbedrag"] == plain["factuurbedrag"] + 1
+    first_lines = tampered["boekingsregels"][0]["bedrag"] - plain["boekingsregels"][0]["bedrag"]
+    assert first_lines == 1

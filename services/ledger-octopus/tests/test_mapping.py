@@ -15,7 +15,7 @@ from koppel_ledger import Debtor, RecordedPlan, Refusal, SettingsIncomplete, doc
 from koppel_ledger.texts import RUNTIME_TEXTS, merged, refusal_text
 from koppel_ledger_octopus.account import OctopusAccount
 from koppel_ledger_octopus.debtors import external_id_for, fixed_debtor, relation_body
-from koppel_ledger_octopus.jsonnum import dumps, loads
+from koppel_chassis.jsonnum import dumps, loads
 from koppel_ledger_octopus.mapping import (
     Header,
     financial_body,

@@ -62,6 +62,7 @@ class DraftRequest:
     plan: RecordedPlan
     source: LedgerDoc | None = None  # a credit note: the document it cancels
     reuse: LedgerDoc | None = None  # an intent that was never created: reuse its number
+    credits: int = 0  # credit notes the order already has (ledgers that derive numbers)
 
 
 @dataclass(frozen=True)

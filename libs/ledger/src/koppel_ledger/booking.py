@@ -166,7 +166,14 @@ class Booking:
             reuse = None
         run.free_intent = None
         request = DraftRequest(
-            op, run.record.id, run.record.event, run.revision, plan, source=source, reuse=reuse
+            op,
+            run.record.id,
+            run.record.event,
+            run.revision,
+            plan,
+            source=source,
+            reuse=reuse,
+            credits=len(run.record.credits),
         )
         if self.always_look_up and op == Op.INVOICE and reuse is None:
             adopted = await self._look_up(run, request)

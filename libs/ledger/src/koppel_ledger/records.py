@@ -80,6 +80,8 @@ class RecordedPlan:
     total_vat: Decimal
     total_incl_vat: Decimal
     notices: tuple[tuple[str, str], ...] = ()  # (code, text in the merchant's language)
+    treatment: str = "domestic"  # domestic | oss | icp | export (koppel_contracts.VatTreatment)
+    country_code: str = ""  # where the goods went (the VAT country for OSS)
 
     @classmethod
     def of(cls, plan: Any) -> RecordedPlan:
@@ -105,6 +107,8 @@ class RecordedPlan:
                 (str(getattr(n, "code", n)), str(getattr(n, "text", n)))
                 for n in getattr(plan, "notices", ())
             ),
+            treatment=str(getattr(getattr(plan, "treatment", None), "value", "domestic")),
+            country_code=str(getattr(plan, "country_code", "") or ""),
         )
 
     def notice_texts(self) -> tuple[tuple[str, str], ...]:
@@ -128,6 +132,8 @@ class RecordedPlan:
                 "total_vat": str(self.total_vat),
                 "total_incl_vat": str(self.total_incl_vat),
                 "notices": [list(n) for n in self.notices],
+                "treatment": self.treatment,
+                "country_code": self.country_code,
             }
         )
 
@@ -143,6 +149,8 @@ class RecordedPlan:
             total_vat=Decimal(data["total_vat"]),
             total_incl_vat=Decimal(data["total_incl_vat"]),
             notices=tuple((str(c), str(t)) for c, t in data.get("notices") or ()),
+            treatment=str(data.get("treatment") or "domestic"),
+            country_code=str(data.get("country_code") or ""),
         )
 
 

@@ -8,6 +8,7 @@ async with serve(app) as url, SnelStartControl(url) as control: ...
 from .app import API_PREFIX, TOKEN_PATH, create_app
 from .control import SnelStartControl
 from .demo import DEMO, DemoAccount, DemoAdministration, DemoIdentity, demo_identity_json
+from .koppel_mapping import demo_booking
 from .limits import PRODUCTION_TIER, TEST_TIER, UNLIMITED, RateLimits
 from .state import TOKEN_LIFETIME, ManualClock, SnelStartState
 
@@ -27,5 +28,6 @@ __all__ = [
     "SnelStartControl",
     "SnelStartState",
     "create_app",
+    "demo_booking",
     "demo_identity_json",
 ]

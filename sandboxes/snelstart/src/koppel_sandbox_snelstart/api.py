@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -177,6 +178,12 @@ def _refuse_if_filed(booking: Booking) -> None:
 async def booking_post(call: Call) -> Response:
     now = call.now()
     data = validate_booking(call.admin, await call.body(), now)
+    if call.admin.tamper_next is not None:
+        delta, call.admin.tamper_next = call.admin.tamper_next, None
+        data["factuurbedrag"] = Decimal(data["factuurbedrag"]) + delta
+        if data.get("boekingsregels"):
+            first = data["boekingsregels"][0]
+            first["bedrag"] = Decimal(first["bedrag"]) + delta
     booking = Booking(str(uuid.uuid4()), data, now, str(uuid.uuid4()), now)
     call.admin.boekingen[booking.id] = booking
     return json_response(render_booking(booking), 201)

@@ -165,6 +165,15 @@ class SnelStartControl:
             json={"verkoopboeking_id": verkoopboeking_id, "filed": filed},
         )
 
+    async def tamper_next_booking(self, administratie_id: str, total_delta: str = "1.00") -> None:
+        """Test hook: the next booking is stored with its total and first line off by
+        `total_delta`, as if someone changed it in SnelStart right after."""
+        await self._request(
+            "POST",
+            f"/administraties/{administratie_id}/tamper",
+            json={"total_delta": str(total_delta)},
+        )
+
     async def set_foreign_vat(self, administratie_id: str, enabled: bool) -> None:
         """Toggle `companyInfo.factureerBuitenlandsBtw` (OSS bookings, notes §6.4)."""
         await self._request(

@@ -162,6 +162,11 @@ def control_routes(state: SnelStartState) -> list[BaseRoute]:
         booking.vat_return_filed = bool(data.get("filed", True))
         return Response(status_code=204)
 
+    async def tamper(request: Request) -> Response:
+        a, data = admin(request), await body(request)
+        a.tamper_next = _decimal(data.get("total_delta", "1.00"), "total_delta")
+        return Response(status_code=204)
+
     async def foreign_vat(request: Request) -> Response:
         a, data = admin(request), await body(request)
         a.factureer_buitenlands_btw = bool(data.get("enabled", True))
@@ -189,6 +194,7 @@ def control_routes(state: SnelStartState) -> list[BaseRoute]:
         Route(f"{administratie}/betalingen", guarded(payment), methods=["POST"]),
         Route(f"{administratie}/btwaangifte", guarded(vat_return), methods=["POST"]),
         Route(f"{administratie}/buitenlandse-btw", guarded(foreign_vat), methods=["POST"]),
+        Route(f"{administratie}/tamper", guarded(tamper), methods=["POST"]),
         Route(f"{administratie}/blokkeren", guarded(block), methods=["POST"]),
         Route(f"{administratie}/{{kind}}", guarded(listing), methods=["GET"]),
         *fault_routes(state.faults, prefix=PREFIX),

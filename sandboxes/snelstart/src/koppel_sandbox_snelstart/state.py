@@ -101,6 +101,9 @@ class Administration:
     blocked_by_accountant: bool = False
     next_order_nummer: int = 1
     next_factuurnummer: int = 1
+    # Test hook: the next booking is stored with its total (and first line) off by this, as
+    # if someone changed it in SnelStart right after (for read-back checks).
+    tamper_next: Decimal | None = None
 
     def booking_by_factuur(self, factuur_id: str) -> Booking | None:
         return next((b for b in self.boekingen.values() if b.factuur_id == factuur_id), None)

@@ -41,7 +41,7 @@ from koppel_ledger import LedgerMetrics, operation
 from koppel_ledger.metrics import call_hooks
 from pydantic import SecretStr
 
-from .jsonnum import dumps_bytes, loads
+from koppel_chassis.jsonnum import dumps_bytes, loads
 
 if TYPE_CHECKING:
     from .account import OctopusAccount

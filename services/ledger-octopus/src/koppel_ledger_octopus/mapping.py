@@ -30,7 +30,7 @@ from typing import Any
 
 from koppel_ledger import Debtor, ReadBack, RecordedLine, RecordedPlan
 
-from .jsonnum import as_decimal
+from koppel_chassis.jsonnum import as_decimal
 from .reference import Placement
 
 CENT = Decimal("0.01")

@@ -25,7 +25,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from .client import OctopusClient
-from .jsonnum import as_decimal, dumps, loads
+from koppel_chassis.jsonnum import as_decimal, dumps, loads
 
 COLLECTION = "reference"
 NUMBERS = "document_numbers"

@@ -1,6 +1,6 @@
 """JSON with Decimal amounts as JSON numbers — never through a float.
 
-Octopus wants money as JSON numbers (`"amount": 64.93`). `json.dumps` cannot
+Ledgers want money as JSON numbers (`"amount": 64.93`). `json.dumps` cannot
 write a Decimal as a number, and converting to float first is exactly how cents
 get lost, so this writes the text itself. Reading parses numbers as Decimal.
 """
@@ -23,7 +23,7 @@ def dumps(value: Any) -> str:
         text = format(value, "f")
         return "0" if text in ("-0", "-0.0", "-0.00") else text
     if isinstance(value, float):
-        raise TypeError("floats are not written to Octopus; use Decimal")
+        raise TypeError("floats are not written to a ledger; use Decimal")
     if isinstance(value, dict):
         items = (f"{json.dumps(str(k), ensure_ascii=False)}:{dumps(v)}" for k, v in value.items())
         return "{" + ",".join(items) + "}"
