@@ -17,7 +17,8 @@ WORKDIR /src
 COPY . /src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
-      --package koppel-sandbox-ccvshop --package koppel-sandbox-octopus
+      --package koppel-sandbox-ccvshop --package koppel-sandbox-octopus \
+      --package koppel-sandbox-snelstart
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="koppel-sandboxes" \

@@ -1,5 +1,6 @@
-"""Benchmark of the CCV Shop → Octopus slice: throughput, latency, memory, calls,
-against the raw Kafka floor. Prints numbers; asserts nothing about time.
+"""Benchmark of the CCV Shop → Octopus slice and of SnelStart replays: throughput, latency,
+memory, calls and CPU per booked order, against the raw Kafka floor. Prints numbers;
+asserts nothing about time.
 
     uv run python tests/bench/run.py [--orders 100000] [--rate 50] [--duration 30]
                                      [--replicas 1,2] [--partitions 12] [--keep]
@@ -16,6 +17,10 @@ One run, in order:
   3. realtime: orders paid in the CCV sandbox at a steady rate → booking; p50/p95/p99;
   4. peak RSS of each service process during 2 and 3 (/proc/<pid>/status);
   5. Octopus API calls per booked order (the sandbox's own call counter);
+  6. replay into SnelStart: N historic orders of the tea shop's connection booked by
+     ledger-snelstart (SnelStart sandbox limits off, the service's own budget with them);
+  CPU milliseconds per booked order of each ledger process in each replay phase (its own
+  utime + stime from /proc, before and after the phase);
   then the books are verified in the sandbox (one invoice per order, totals equal) and
   the results written to tests/bench/RESULTS.md and tests/bench/results.json.
 
@@ -52,7 +57,9 @@ from koppel_chassis.topic_admin import TopicSpec, ensure_topics, plan_topics
 from koppel_contracts import LEDGER_BOOKINGS, SHOP_ORDERS, order_key
 from koppel_demo.demo_data import (
     CONNECTION_ID,
+    TEA_CONNECTION_ID,
     demo_connection,
+    demo_tea_connection,
     publish_demo_connection,
     wait_until_connected,
 )
@@ -63,6 +70,8 @@ from koppel_localstack import start as start_stack
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import DEMO, OctopusControl
+from koppel_sandbox_snelstart import DEMO as SNELSTART
+from koppel_sandbox_snelstart import SnelStartControl
 from koppel_testkit import line, make_order, make_order_event
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -77,7 +86,8 @@ TARGETS = {
     "realtime_p99_ms": 500.0,
     "rss_mb": 150.0,
 }
-SERVICES = ("ingest-ccv", "ledger-octopus", "ledger-octopus-2", "notifier")
+SERVICES = ("ingest-ccv", "ledger-octopus", "ledger-octopus-2", "ledger-snelstart", "notifier")
+LEDGERS = ("ledger-octopus", "ledger-octopus-2", "ledger-snelstart")
 PRODUCER_OPTIONS: dict[str, Any] = {
     # The same for the floor and the replay publisher, so the ratio compares like with like.
     "acks": "all",
@@ -198,6 +208,39 @@ def _proc_kb(process: ManagedProcess, field_name: str) -> int | None:
     return None
 
 
+def cpu_seconds(process: ManagedProcess) -> float | None:
+    """The process' own CPU time so far (user + system), from /proc/<pid>/stat."""
+    if process.process is None or process.process.poll() is not None:
+        return None
+    try:
+        with open(f"/proc/{process.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def ledger_cpu(group: ProcessGroup) -> dict[str, float]:
+    found = {}
+    for name in LEDGERS:
+        if name in group.processes:
+            seconds = cpu_seconds(group[name])
+            if seconds is not None:
+                found[name] = seconds
+    return found
+
+
+def cpu_ms_per_order(
+    before: dict[str, float], after: dict[str, float], booked: int
+) -> dict[str, float]:
+    return {
+        name: round(1000 * (after[name] - before.get(name, 0.0)) / max(booked, 1), 2)
+        for name in after
+        if after[name] - before.get(name, 0.0) > 0
+    }
+
+
 # ==== progress ====================================================================================
 
 
@@ -292,7 +335,9 @@ class Historic:
     numbers: dict[str, str] = field(default_factory=dict)  # order_ref -> order number
 
 
-def historic_orders(run: str, phase: str, n: int, customers: int = 50) -> Historic:
+def historic_orders(
+    run: str, phase: str, n: int, customers: int = 50, connection_id: str = CONNECTION_ID
+) -> Historic:
     """N canonical paid orders with distinct refs, a few customers, varying baskets."""
     refs, payloads, totals, numbers = [], [], {}, {}
     with _progress() as progress:
@@ -308,10 +353,10 @@ def historic_orders(run: str, phase: str, n: int, customers: int = 50) -> Histor
                     line("Mok", str(1 + i % 3), "12.10", "21"),
                 ],
             )
-            event = make_order_event(order, connection_id=CONNECTION_ID, order_ref=ref)
+            event = make_order_event(order, connection_id=connection_id, order_ref=ref)
             refs.append(ref)
             payloads.append(
-                (order_key(CONNECTION_ID, ref).encode(), event.model_dump_json().encode())
+                (order_key(connection_id, ref).encode(), event.model_dump_json().encode())
             )
             totals[order.order_number] = order.totals.total_incl_vat
             numbers[ref] = order.order_number
@@ -505,6 +550,33 @@ async def verify_books(octopus: OctopusControl, expected: dict[str, Decimal]) ->
     }
 
 
+async def verify_snelstart_books(
+    snelstart: SnelStartControl, expected: dict[str, Decimal]
+) -> dict[str, Any]:
+    """Every order exactly one sales booking (invoice number = order number), totals equal."""
+    bookings = await snelstart.bookings(SNELSTART.main.administratie_id)
+    per_number: dict[str, list[Decimal]] = {}
+    for booking in bookings:
+        number = str(booking["factuurnummer"])
+        per_number.setdefault(number, []).append(Decimal(str(booking["factuurbedrag"])))
+    missing = [n for n in expected if n not in per_number]
+    twice = [n for n, totals in per_number.items() if n in expected and len(totals) > 1]
+    differ = [
+        n
+        for n, totals in per_number.items()
+        if n in expected and len(totals) == 1 and totals[0] != expected[n]
+    ]
+    return {
+        "orders": len(expected),
+        "bookings": len(bookings),
+        "missing": len(missing),
+        "booked_more_than_once": len(twice),
+        "total_differs": len(differ),
+        "ok": not (missing or twice or differ),
+        "examples": {"missing": missing[:5], "twice": twice[:5], "differ": differ[:5]},
+    }
+
+
 # ==== the system ==================================================================================
 
 
@@ -591,6 +663,8 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(
             (f"2. replay, {replicas} ledger replica(s)", value, f"≥ {target:,.0f}", _met(ok))
         )
+        for name, ms in r.get("cpu_ms_per_order", {}).items():
+            rows.append((f"   CPU per booked order, {name}", f"{ms:.2f} ms", "—", "—"))
         rows.append(
             (
                 f"   ratio replay({replicas}) / floor",
@@ -599,6 +673,33 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "—",
             )
         )
+    snel = results.get("snelstart_replay")
+    if snel:
+        rows.append(
+            (
+                "6. replay into SnelStart (ledger-snelstart)",
+                f"{snel['orders_per_s']:,.1f} orders/s ({snel['booked']:,}/{snel['orders']:,} "
+                f"in {snel['seconds']:.1f} s)",
+                "—",
+                "—",
+            )
+        )
+        for name, ms in snel.get("cpu_ms_per_order", {}).items():
+            rows.append((f"   CPU per booked order, {name}", f"{ms:.2f} ms", "—", "—"))
+        rows.append(
+            ("   SnelStart calls per booked order", f"{snel['calls_per_order']:.2f}", "—", "—")
+        )
+        sbooks = results.get("snelstart_books")
+        if sbooks:
+            rows.append(
+                (
+                    "   books: one sales booking per order, totals equal",
+                    f"{sbooks['orders']:,} orders, {sbooks['missing']} missing, "
+                    f"{sbooks['booked_more_than_once']} twice, {sbooks['total_differs']} differ",
+                    "all exactly once, equal",
+                    _met(sbooks["ok"]),
+                )
+            )
     rt = results.get("realtime")
     if rt and "p99_ms" in rt:
         rows.append(
@@ -641,7 +742,7 @@ def write_results(results: dict[str, Any], path_md: Path, path_json: Path) -> No
     rows = summary_rows(results)
     meta = results["meta"]
     lines = [
-        "# Benchmark: CCV Shop → Octopus slice",
+        "# Benchmark: CCV Shop → Octopus slice, and replays into SnelStart",
         "",
         f"Measured {meta['date']} on {meta['cores']} cores ({meta['machine']}), commit "
         f"`{meta['commit']}`, N = {meta['orders']:,} historic orders per replay phase, realtime "
@@ -661,7 +762,9 @@ def write_results(results: dict[str, Any], path_md: Path, path_json: Path) -> No
         'bound of "invoice present in Octopus". Peak RSS is the highest VmRSS sampled every '
         "0.2 s during the replay and realtime phases (VmHWM in results.json). Octopus calls per "
         "order count every call to the demo dossier in the phase (creates, read-backs, "
-        "relations, reference data, logins) divided by the orders booked in it.",
+        "relations, reference data, logins) divided by the orders booked in it. CPU per "
+        "booked order is the ledger process' own CPU time (user + system, /proc) spent in the "
+        "phase divided by the orders booked in it.",
         "",
         "Notes:",
         *(f"- {note}" for note in results.get("notes", [])),
@@ -697,6 +800,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         # The service's own default, not the demo's 30 s: each poll reads the shop's
         # recent orders and compares them with what was published.
         reconcile_interval_seconds=300.0,
+        # SnelStart's limits are off in the sandbox (below): the service's budget follows.
+        snelstart_requests_per_minute=10.0**9,
     )
     isolation = config.isolation
     console.print(f"run {run}: prefix {isolation}  logs {config.log_dir}")
@@ -741,6 +846,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     # throttles itself to one real shop's limit (inherited like the line above).
     os.environ["KOPPEL_INGEST_CCV_CCV_GET_BUDGET"] = str(10**6)
     os.environ["KOPPEL_INGEST_CCV_CCV_WRITE_BUDGET"] = str(10**6)
+    os.environ["KOPPEL_LEDGER_SNELSTART_CONCURRENT_REQUESTS"] = "50"
     console.print("starting sandboxes and services …")
     group = await asyncio.to_thread(start_system, config)
     if args.profile:  # the same services, restarted under the profiler
@@ -759,8 +865,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         async with (
             CcvShopControl(config.url(config.ports.ccvshop)) as shop,
             OctopusControl(config.url(config.ports.octopus), timeout=300) as octopus,
+            SnelStartControl(config.url(config.ports.snelstart), timeout=300) as snelstart,
         ):
             await octopus.set_quota(None)
+            await snelstart.set_rate_limits(per_minute=None, per_hour=None, concurrent=None)
             await shop.set_rate_limits(get=10**9, write=10**9, total=10**9)
             await publish_demo_connection(config, demo_connection(config))
             await wait_until_connected(config)
@@ -798,6 +906,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 orders = historic[str(replicas)]
                 calls_before = await octopus_calls(octopus)
                 sampler.phase = f"replay{replicas}"
+                cpu_before = ledger_cpu(group)
                 outcome = await replay(
                     config.kafka_bootstrap,
                     isolation + SHOP_ORDERS.name,
@@ -806,6 +915,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     f"replay x{replicas}",
                 )
                 sampler.phase = None
+                outcome["cpu_ms_per_order"] = {
+                    name: ms
+                    for name, ms in cpu_ms_per_order(
+                        cpu_before, ledger_cpu(group), outcome["booked"]
+                    ).items()
+                    if name.startswith("ledger-octopus")
+                }
                 calls = await octopus_calls(octopus) - calls_before
                 outcome["octopus_calls"] = calls
                 results["replay"][str(replicas)] = outcome
@@ -814,6 +930,47 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 expected.update(orders.totals)
                 console.print(outcome)
+
+            if args.snelstart_orders:
+                console.rule("6. replay into SnelStart")
+                await publish_demo_connection(
+                    config, demo_tea_connection(config), TEA_CONNECTION_ID
+                )
+                warm_tea = historic_orders(run, "warmtea", 20, connection_id=TEA_CONNECTION_ID)
+                await replay(
+                    config.kafka_bootstrap,
+                    isolation + SHOP_ORDERS.name,
+                    warm_tea,
+                    bookings,
+                    "warm-up SnelStart",
+                )
+                tea = historic_orders(
+                    run, "tea", args.snelstart_orders, connection_id=TEA_CONNECTION_ID
+                )
+                admin = SNELSTART.main.administratie_id
+                snel_calls_before = sum((await snelstart.calls(admin)).values())
+                cpu_before = ledger_cpu(group)
+                sampler.phase = "replay-snelstart"
+                outcome = await replay(
+                    config.kafka_bootstrap,
+                    isolation + SHOP_ORDERS.name,
+                    tea,
+                    bookings,
+                    "replay SnelStart",
+                )
+                sampler.phase = None
+                cpu = cpu_ms_per_order(cpu_before, ledger_cpu(group), outcome["booked"])
+                outcome["cpu_ms_per_order"] = {
+                    n: ms for n, ms in cpu.items() if n == "ledger-snelstart"
+                }
+                snel_calls = sum((await snelstart.calls(admin)).values()) - snel_calls_before
+                outcome["calls_per_order"] = snel_calls / max(outcome["booked"], 1)
+                results["snelstart_replay"] = outcome
+                console.print(outcome)
+                results["snelstart_books"] = await verify_snelstart_books(
+                    snelstart, {**warm_tea.totals, **tea.totals}
+                )
+                console.print(results["snelstart_books"])
 
             console.rule(f"3. realtime at {args.rate:g} orders/s")
             calls_before = await octopus_calls(octopus)
@@ -871,6 +1028,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--partitions", type=int, default=12, help="partitions per topic")
     parser.add_argument(
+        "--snelstart-orders",
+        type=int,
+        default=None,
+        help="historic orders replayed into SnelStart (default: --orders; 0 skips it)",
+    )
+    parser.add_argument(
         "--ledger-workers",
         type=int,
         default=None,
@@ -892,6 +1055,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.snelstart_orders is None:
+        args.snelstart_orders = args.orders
     # SIGTERM (timeout, kill) must run the clean-up too: the services run in sessions of
     # their own and would otherwise go on loading the machine during the next run.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

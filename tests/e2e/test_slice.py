@@ -8,12 +8,13 @@ topic, a changed Octopus password and new settings.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from koppel_contracts import SHOP_ORDERS
+from koppel_contracts.topics import DLQ_HEADER_CONSUMER
 from koppel_demo.demo_data import (
     MERCHANT_EMAIL,
     demo_connection,
@@ -22,54 +23,14 @@ from koppel_demo.demo_data import (
     wait_until_connected,
 )
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import SystemConfig, create_topics, start_system
+from koppel_demo.system import SystemConfig
 from koppel_sandbox_ccvshop import CcvShopControl
-from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import DEMO, OctopusControl
-from koppel_testkit import SmtpCatcher, eventually, publish_raw, read_records
+from koppel_testkit import eventually, publish_raw, read_records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 NEW_PASSWORD = "nieuw-wachtwoord-2"
-
-
-@pytest.fixture(scope="module")
-def config(infrastructure, tmp_path_factory) -> SystemConfig:
-    return SystemConfig.isolated(
-        infrastructure.kafka_bootstrap,
-        infrastructure.mongodb_uri,
-        tmp_path_factory.mktemp("e2e"),
-        "e2e",
-        smtp_port=free_port(),  # the test's own SMTP server receives the mails
-        reconcile_interval_seconds=5.0,
-        grouping_window_seconds=1.0,
-        ledger_retry_initial_seconds=1.0,
-    )
-
-
-@pytest.fixture(scope="module")
-def system(config: SystemConfig) -> Iterator[ProcessGroup]:
-    import asyncio
-
-    asyncio.run(create_topics(config))
-    group = start_system(config)
-    try:
-        yield group
-    finally:
-        codes = group.stop_all()
-        for name, process in group.processes.items():
-            if codes[name] not in (0, -15):
-                print(f"--- {name} exited {codes[name]}:\n{process.tail(60)}")
-
-
-@pytest.fixture
-async def smtp(config: SystemConfig) -> AsyncIterator[SmtpCatcher]:
-    catcher = SmtpCatcher(config.smtp_port)
-    await catcher.start()
-    try:
-        yield catcher
-    finally:
-        await catcher.stop()
 
 
 @pytest.fixture
@@ -149,8 +110,11 @@ async def test_the_slice(config, system, smtp, shop, octopus) -> None:
     await publish_raw(config.kafka_bootstrap, orders_topic, b"{garbage", b"x:1")
     after_garbage = await place_paid_order(shop, {})
     await _booked(octopus, [after_garbage])
-    dead = await read_records(config.kafka_bootstrap, orders_topic + ".dlq", at_least=1)
-    assert [r.value for r in dead] == [b"{garbage"]
+    # Every consumer of the topic dead-letters it once, saying who it was.
+    dead = await read_records(config.kafka_bootstrap, orders_topic + ".dlq", at_least=2, settle=2.0)
+    assert {r.value for r in dead} == {b"{garbage"}
+    consumers = sorted(dict(r.headers)[DLQ_HEADER_CONSUMER].decode() for r in dead)
+    assert consumers == ["ledger-octopus", "ledger-snelstart"]
 
     # 5. The merchant changes the Octopus password: one e-mail, orders wait (not fail)...
     await octopus.set_password(DEMO.user, NEW_PASSWORD)

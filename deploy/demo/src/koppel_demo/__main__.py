@@ -1,10 +1,11 @@
-"""`python -m koppel_demo` — Koppel's CCV Shop → Octopus slice running locally.
+"""`python -m koppel_demo` — Koppel running locally with two demo merchants: a coffee
+roaster (CCV Shop → Octopus) and a tea shop (CCV Shop → SnelStart).
 
-up        (default) start everything, connect the demo shop, place demo orders;
+up        (default) start everything, connect the demo shops, place demo orders;
           Ctrl-C stops every process cleanly
-order     place and pay one more order in the sandbox shop
-invoices  the invoices in the Octopus sandbox
-mails     the e-mails the notifier sent to the merchant
+order     place and pay one more order in each sandbox shop
+invoices  the invoices in the Octopus sandbox and the sales bookings in SnelStart
+mails     the e-mails the notifier sent to the merchants
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ import koppel_localstack
 from koppel_chassis import generate_key
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, OctopusControl
+from koppel_sandbox_snelstart import DEMO as SNELSTART
+from koppel_sandbox_snelstart import SnelStartControl
 
 from .demo_data import (
     DEMO_ORDERS,
     MERCHANT_EMAIL,
+    TEA_CONNECTION_ID,
+    TEA_MERCHANT_EMAIL,
     demo_connection,
+    demo_tea_connection,
     place_paid_order,
     publish_demo_connection,
     wait_until_connected,
@@ -62,12 +68,22 @@ def _say(text: str = "") -> None:
 
 async def _connect_and_seed(config: SystemConfig) -> None:
     await publish_demo_connection(config, demo_connection(config))
+    await publish_demo_connection(config, demo_tea_connection(config), TEA_CONNECTION_ID)
     await wait_until_connected(config)
-    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
-        for spec in DEMO_ORDERS:
-            order = await place_paid_order(shop, spec)
-            number, total = order["ordernumber_full"], _euro(order["total_price"])
-            _say(f"  paid order {number} ({total}) in the shop")
+    await wait_until_connected(config, TEA_CONNECTION_ID, config.ports.ccvshop_tea)
+    for name, port in _shops(config):
+        async with CcvShopControl(config.url(port)) as shop:
+            for spec in DEMO_ORDERS:
+                order = await place_paid_order(shop, spec)
+                number, total = order["ordernumber_full"], _euro(order["total_price"])
+                _say(f"  paid order {number} ({total}) in the {name}")
+
+
+def _shops(config: SystemConfig) -> list[tuple[str, int]]:
+    return [
+        ("coffee shop (→ Octopus)", config.ports.ccvshop),
+        ("tea shop (→ SnelStart)", config.ports.ccvshop_tea),
+    ]
 
 
 async def _fresh_topics(config: SystemConfig) -> None:
@@ -117,36 +133,42 @@ def _guide(config: SystemConfig) -> None:
 Koppel is running. Where everything listens:
   Kafka                {config.kafka_bootstrap}   (topics prefixed '{config.isolation}')
   MongoDB API          {config.mongodb_uri}
-  CCV Shop sandbox     {url(p.ccvshop)}/api/rest/v1   (control API {url(p.ccvshop)}/_control)
+  CCV Shop sandboxes   {url(p.ccvshop)}/api/rest/v1 (coffee), {url(p.ccvshop_tea)}/api/rest/v1 (tea)
+                       (control API under /_control)
   Octopus sandbox      {url(p.octopus)}   (dossier {DEMO.dossier_id}, control API /_control)
+  SnelStart sandbox    {url(p.snelstart)}/v2   ("{SNELSTART.main.naam}", control API /_control)
   ingest-ccv           {url(p.ingest_ccv)}   (/readyz, /metrics, webhooks under /webhooks/ccvshop/)
   ledger-octopus       {url(p.ledger_octopus)}
+  ledger-snelstart     {url(p.ledger_snelstart)}
   notifier             {url(p.notifier)}
-  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL}:
-                       {config.mail_dir})
+  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL} and
+                       {TEA_MERCHANT_EMAIL}: {config.mail_dir})
   logs                 {config.log_dir}
 
 Try it, in another terminal:
-  uv run python -m koppel_demo order       # a customer pays an order in the shop
-  uv run python -m koppel_demo invoices    # ...a second later: a concept invoice in Octopus
-  uv run python -m koppel_demo mails       # e-mails to the merchant (mismatches, failures, ...)
+  uv run python -m koppel_demo order       # a customer pays an order in each shop
+  uv run python -m koppel_demo invoices    # ...a second later: in Octopus and in SnelStart
+  uv run python -m koppel_demo mails       # e-mails to the merchants (mismatches, failures, ...)
 
 Press Ctrl-C to stop.""")
 
 
 async def _order() -> None:
     config = _config(koppel_localstack.endpoints())
-    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
-        order = await place_paid_order(shop, DEMO_ORDERS[0])
-    _say(f"paid order {order['ordernumber_full']} ({_euro(order['total_price'])}); see `invoices`")
+    for name, port in _shops(config):
+        async with CcvShopControl(config.url(port)) as shop:
+            order = await place_paid_order(shop, DEMO_ORDERS[0])
+        number, total = order["ordernumber_full"], _euro(order["total_price"])
+        _say(f"paid order {number} ({total}) in the {name}; see `invoices`")
 
 
 async def _invoices() -> None:
     config = _config(koppel_localstack.endpoints())
     async with OctopusControl(config.url(config.ports.octopus)) as octopus:
         invoices = await octopus.invoices(DEMO.dossier_id)
+    _say("Octopus — concept invoices of the coffee roaster:")
     if not invoices:
-        _say("no invoices yet")
+        _say("  none yet")
     for invoice in invoices:
         totals = invoice.get("_sandbox", {})
         total = Decimal(str(totals.get("totalInclVat", "0")))
@@ -154,7 +176,19 @@ async def _invoices() -> None:
         number = f"{invoice['journalKey']} {invoice['documentSequenceNr']:>4}"
         reference = invoice.get("reference", "")
         comment = invoice.get("comment", "")
-        _say(f"{number}  {state:<8} reference {reference:<12} € {total:>9}  {comment}")
+        _say(f"  {number}  {state:<8} reference {reference:<12} € {total:>9}  {comment}")
+    async with SnelStartControl(config.url(config.ports.snelstart)) as snelstart:
+        bookings = await snelstart.bookings(SNELSTART.main.administratie_id)
+    _say("SnelStart — sales bookings of the tea shop:")
+    if not bookings:
+        _say("  none yet")
+    for booking in bookings:
+        total = Decimal(str(booking["factuurbedrag"]))
+        vat = ", ".join(f"{b['btwSoort']} {b['btwBedrag']}" for b in booking.get("btw") or [])
+        _say(
+            f"  {booking['factuurnummer']:<14} € {total:>9}  btw: {vat or '-'}  "
+            f"{booking.get('omschrijving', '')}"
+        )
 
 
 def _mails() -> None:

@@ -1,4 +1,5 @@
-"""The demo merchant: one CCV Shop → Octopus connection, and orders in the shop."""
+"""The demo merchants: a coffee roaster (CCV Shop → Octopus) and a tea shop (CCV Shop →
+SnelStart), and orders in their shops."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from koppel_contracts import (
 )
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
+from koppel_sandbox_snelstart import DEMO as SNELSTART
+from koppel_sandbox_snelstart import demo_booking as snelstart_booking
 
 from .system import SystemConfig
 
 CONNECTION_ID = "demo-koffie-ccv-octopus"
 MERCHANT_EMAIL = "boekhouding@koffie-demo.nl"
+TEA_CONNECTION_ID = "demo-thee-ccv-snelstart"
+TEA_MERCHANT_EMAIL = "administratie@thee-demo.nl"
 
 
 def demo_connection(
@@ -51,19 +56,49 @@ def demo_connection(
     )
 
 
-async def publish_demo_connection(config: SystemConfig, connection: ConnectionSettings) -> None:
+def demo_tea_connection(
+    config: SystemConfig, *, koppelsleutel: str = SNELSTART.main.koppelsleutel
+) -> ConnectionSettings:
+    """The tea shop books sales bookings in SnelStart (the sandbox's main administration)."""
+    box = SecretBox(config.secrets_key)
+    return ConnectionSettings(
+        merchant=Merchant(name="Theehuis Demo", contact_email=TEA_MERCHANT_EMAIL, language="nl"),
+        shop=ShopConnection(
+            system="ccvshop",
+            base_url=config.url(config.ports.ccvshop_tea),
+            account_id=config.ccv_tea_public_key,
+            credentials={"api_secret": box.encrypt(config.ccv_tea_secret)},
+        ),
+        ledger=LedgerConnection(
+            system="snelstart",
+            base_url=f"{config.url(config.ports.snelstart)}/v2",
+            credentials={"koppelsleutel": box.encrypt(koppelsleutel)},
+            booking=snelstart_booking(),
+        ),
+    )
+
+
+async def publish_demo_connection(
+    config: SystemConfig, connection: ConnectionSettings, connection_id: str = CONNECTION_ID
+) -> None:
     settings = ServiceSettings(
         service_name="koppel-demo",
         kafka_bootstrap_servers=config.kafka_bootstrap,
         topic_prefix=config.isolation,
     )
-    await publish_connection(settings, CONNECTION_ID, connection, time.time_ns() // 1_000_000)
+    await publish_connection(settings, connection_id, connection, time.time_ns() // 1_000_000)
 
 
-async def wait_until_connected(config: SystemConfig, timeout: float = 30.0) -> None:
+async def wait_until_connected(
+    config: SystemConfig,
+    connection_id: str = CONNECTION_ID,
+    shop_port: int | None = None,
+    timeout: float = 30.0,
+) -> None:
     """ingest-ccv registers its webhooks in the shop once it has the connection."""
-    address = f"{config.url(config.ports.ingest_ccv)}/webhooks/ccvshop/{CONNECTION_ID}"
-    async with CcvShopControl(config.url(config.ports.ccvshop)) as shop:
+    address = f"{config.url(config.ports.ingest_ccv)}/webhooks/ccvshop/{connection_id}"
+    shop_url = config.url(shop_port or config.ports.ccvshop)
+    async with CcvShopControl(shop_url) as shop:
         await shop.wait_for_webhooks(address, count=1, timeout=timeout)
 
 

@@ -1,5 +1,6 @@
-"""The whole slice as separate processes: sandboxes, SMTP catcher, ingest-ccv,
-ledger-octopus and notifier, wired to one Kafka and one MongoDB-compatible server.
+"""The whole system as separate processes: sandboxes (two CCV shops, Octopus, SnelStart),
+SMTP catcher, ingest-ccv, ledger-octopus, ledger-snelstart and notifier, wired to one
+Kafka and one MongoDB-compatible server.
 
 Used by `python -m koppel_demo` (the README's run command) and by the
 end-to-end test, which gives every run its own topic prefix, consumer groups
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis.topic_admin import ensure_topics, plan_topics
+from koppel_sandbox_snelstart import DEMO as SNELSTART_DEMO
 from pymongo import AsyncMongoClient
 
 from .processes import ManagedProcess, ProcessGroup, python_module, service_env
@@ -23,12 +25,21 @@ from .processes import ManagedProcess, ProcessGroup, python_module, service_env
 
 @dataclass
 class Ports:
-    ccvshop: int = 8101
+    ccvshop: int = 8101  # the coffee roaster's shop (books in Octopus)
     octopus: int = 8102
+    snelstart: int = 8103
+    ccvshop_tea: int = 8104  # the tea shop (books in SnelStart)
     smtp: int = 1025
     ingest_ccv: int = 8201
     ledger_octopus: int = 8202
     notifier: int = 8203
+    ledger_snelstart: int = 8204
+
+    @classmethod
+    def free(cls) -> Ports:
+        from koppel_sandbox_kit import free_port
+
+        return cls(**{f.name: free_port() for f in fields(cls)})
 
 
 @dataclass
@@ -43,10 +54,14 @@ class SystemConfig:
     smtp_port: int | None = None  # an external SMTP server (tests); None = start the catcher
     ccv_public_key: str = "demo-public-key"
     ccv_secret: str = "demo-secret-0123456789"
+    ccv_tea_public_key: str = "demo-tea-public-key"
+    ccv_tea_secret: str = "demo-tea-secret-0123456789"
     # Demo pace: short windows so a person sees results within seconds.
     reconcile_interval_seconds: float = 30.0
     grouping_window_seconds: float = 5.0
     ledger_retry_initial_seconds: float = 2.0
+    # SnelStart's test tier: 100 calls a minute per administration (the sandbox's default).
+    snelstart_requests_per_minute: float = 100.0
 
     @classmethod
     def isolated(
@@ -55,7 +70,6 @@ class SystemConfig:
         """A run that shares the broker and database with anything else: free ports, a fresh
         secrets key, and its own prefix for topics, consumer groups and databases."""
         from koppel_chassis import generate_key
-        from koppel_sandbox_kit import free_port
 
         values: dict[str, Any] = {
             "kafka_bootstrap": kafka_bootstrap,
@@ -63,7 +77,7 @@ class SystemConfig:
             "secrets_key": generate_key(),
             "log_dir": folder / "logs",
             "mail_dir": folder / "mail",
-            "ports": Ports(*(free_port() for _ in range(6))),
+            "ports": Ports.free(),
             "isolation": f"{name}{uuid.uuid4().hex[:8]}.",
         }
         values.update(overrides)
@@ -161,23 +175,32 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                     ready_port=p.smtp,
                 )
             )
-        group.start(
-            ManagedProcess(
-                "ccvshop-sandbox",
-                python_module(
-                    "koppel_sandbox_ccvshop",
-                    "--port",
-                    str(p.ccvshop),
-                    "--public-key",
-                    config.ccv_public_key,
-                    "--secret",
-                    config.ccv_secret,
-                ),
-                {},
-                config.log_dir / "ccvshop-sandbox.log",
-                ready_url=f"{config.url(p.ccvshop)}/_control/config",
+        for name, port, key, secret in (
+            ("ccvshop-sandbox", p.ccvshop, config.ccv_public_key, config.ccv_secret),
+            (
+                "ccvshop-tea-sandbox",
+                p.ccvshop_tea,
+                config.ccv_tea_public_key,
+                config.ccv_tea_secret,
+            ),
+        ):
+            group.start(
+                ManagedProcess(
+                    name,
+                    python_module(
+                        "koppel_sandbox_ccvshop",
+                        "--port",
+                        str(port),
+                        "--public-key",
+                        key,
+                        "--secret",
+                        secret,
+                    ),
+                    {},
+                    config.log_dir / f"{name}.log",
+                    ready_url=f"{config.url(port)}/_control/config",
+                )
             )
-        )
         group.start(
             ManagedProcess(
                 "octopus-sandbox",
@@ -185,6 +208,15 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                 {},
                 config.log_dir / "octopus-sandbox.log",
                 ready_url=f"{config.url(p.octopus)}/_control/identity",
+            )
+        )
+        group.start(
+            ManagedProcess(
+                "snelstart-sandbox",
+                python_module("koppel_sandbox_snelstart", "--port", str(p.snelstart)),
+                {},
+                config.log_dir / "snelstart-sandbox.log",
+                ready_url=f"{config.url(p.snelstart)}/_control/identity",
             )
         )
         group.start(
@@ -204,6 +236,17 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                 "KOPPEL_LEDGER_OCTOPUS_",
                 p.ledger_octopus,
                 retry_initial_seconds=config.ledger_retry_initial_seconds,
+            )
+        )
+        group.start(
+            _service(
+                config,
+                "ledger-snelstart",
+                "KOPPEL_LEDGER_SNELSTART_",
+                p.ledger_snelstart,
+                retry_initial_seconds=config.ledger_retry_initial_seconds,
+                subscription_key=SNELSTART_DEMO.subscription_key,
+                requests_per_minute=config.snelstart_requests_per_minute,
             )
         )
         group.start(

@@ -116,6 +116,12 @@ class LedgerRuntime:
         with log_context(
             connection_id=event.connection_id, order_ref=event.order_ref, revision=event.revision
         ):
+            current = await self.connections.current(event.connection_id)
+            if current is not None and current[0].ledger.system != self.adapter.system:
+                # Another ledger's connection: nothing to keep (every ledger service reads
+                # every order). Orders that arrive before any settings are kept and wait.
+                log.debug("order of a connection that books in another ledger")
+                return
             received, record = await self.store.receive(event)
             if received == Received.DUPLICATE:
                 log.info("duplicate order event", extra={"event_id": event.event_id})
