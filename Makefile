@@ -9,14 +9,14 @@ test:       ## the whole test suite (what CI runs)
 test-unit:  ## fast unit tests only
 	./scripts/test.sh -m "not integration"
 
-bench:      ## benchmark the CCV Shop → Octopus slice (writes tests/bench/RESULTS.md and results.json)
-	uv run python tests/bench/run.py $(BENCH_ARGS)
+bench:      ## benchmark Octopus and SnelStart replays, realtime, memory (writes tests/bench/RESULTS.md and results.json)
+	./scripts/uv run python tests/bench/run.py $(BENCH_ARGS)
 
 stop:       ## stop the local infrastructure
-	uv run python -m koppel_localstack stop
+	./scripts/uv run python -m koppel_localstack stop
 
 status:
-	uv run python -m koppel_localstack status
+	./scripts/uv run python -m koppel_localstack status
 
 format:
-	uv run ruff format . && uv run ruff check --fix .
+	./scripts/uv run ruff format . && ./scripts/uv run ruff check --fix .

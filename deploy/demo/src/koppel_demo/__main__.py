@@ -146,9 +146,9 @@ Koppel is running. Where everything listens:
   logs                 {config.log_dir}
 
 Try it, in another terminal:
-  uv run python -m koppel_demo order       # a customer pays an order in each shop
-  uv run python -m koppel_demo invoices    # ...a second later: in Octopus and in SnelStart
-  uv run python -m koppel_demo mails       # e-mails to the merchants (mismatches, failures, ...)
+  ./scripts/uv run python -m koppel_demo order     # a customer pays an order in each shop
+  ./scripts/uv run python -m koppel_demo invoices  # a second later: in Octopus and SnelStart
+  ./scripts/uv run python -m koppel_demo mails     # e-mails to the merchants
 
 Press Ctrl-C to stop.""")
 

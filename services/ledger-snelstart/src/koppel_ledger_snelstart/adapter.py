@@ -21,6 +21,7 @@ from koppel_contracts import (
     ConnectionSettings,
     LedgerRef,
     LedgerSystem,
+    SnelStartMode,
     SnelStartOptions,
     SourceSystem,
     VatTreatment,
@@ -63,6 +64,7 @@ FIXABLE = frozenset(
         "foreign_vat_off",
         "invoice_number_too_long",
         "missing_right",
+        "order_mode_unavailable",
     }
 )
 
@@ -87,6 +89,8 @@ class SnelStartSession:
         return self.adapter.reference
 
     async def prepare(self, request: DraftRequest, *, number: str | None = None) -> LedgerDoc:
+        if self.options.mode == SnelStartMode.ORDER:
+            raise Refusal("order_mode_unavailable")
         order = request.event.order
         if request.source is not None:
             debtor = request.source.debtor

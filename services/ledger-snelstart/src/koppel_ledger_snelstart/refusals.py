@@ -173,6 +173,20 @@ SNELSTART_TEXTS: Texts = {
             "Check the customer's VAT number in the shop.",
         ),
     },
+    "order_mode_unavailable": {
+        "nl": (
+            "De koppeling staat op boeken als verkooporder, maar dan berekent SnelStart de btw "
+            "zelf uit artikelen en kan Koppel de btw van de webwinkel niet boeken.",
+            "Zet in de koppeling de SnelStart-modus op 'booking' (verkoopboeking) en sla haar "
+            "opnieuw op; de order wordt dan geboekt.",
+        ),
+        "en": (
+            "The connection books sales orders, but SnelStart then computes VAT from its "
+            "articles and Koppel cannot book the shop's VAT.",
+            "Set the connection's SnelStart mode to 'booking' and save it again; the order is "
+            "then booked.",
+        ),
+    },
     "missing_right": {
         "nl": (
             "De koppelsleutel geeft Koppel niet alle benodigde rechten in SnelStart.",
