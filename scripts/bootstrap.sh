@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# An earlier bootstrap put uv in ~/.local/bin, which a fresh shell may not have on PATH.
+export PATH="$PATH:$HOME/.local/bin"
 if ! command -v uv >/dev/null 2>&1; then
   echo "bootstrap: installing uv from PyPI" >&2
   python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
