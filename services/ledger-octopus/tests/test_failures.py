@@ -76,7 +76,9 @@ async def test_a_slow_order_does_not_block_the_next_one(
     octopus, ledger, publish_connection, publish_order, kafka_bootstrap, kafka_topics
 ) -> None:
     await publish_connection()
-    running = await ledger(retry_initial_seconds=5.0)
+    # Long enough that "fast" is booked before "slow" retries even on a loaded CI machine
+    # (5 s was not: the baseline once saw "slow" retried first).
+    running = await ledger(retry_initial_seconds=20.0)
     await octopus.control.add_fault(status=503, path=INVOICES, method="POST", times=1)
     await publish_order(make_order_event(make_order(order_id="slow"), connection_id=CONNECTION))
 
