@@ -355,15 +355,35 @@ async def test_orders_of_connections_booking_elsewhere_are_ignored(
 ) -> None:
     await publish_connection(system="snelstart")
     running = await ledger()
-    await publish_order(make_order_event(make_order(order_id="11001"), connection_id=CONNECTION))
 
-    async def ignored():
-        doc = await running.orders.find_one({"order_ref": "11001"})
-        return doc and doc["state"] == "ignored"
+    async def known() -> bool:
+        found = await running.service.db["connections"].find_one({"_id": CONNECTION})
+        return found is not None
+
+    await eventually(known)
+    await publish_order(make_order_event(make_order(order_id="11001"), connection_id=CONNECTION))
+    # Nothing is kept of it (every ledger service reads every order), nothing is called.
+    assert await bookings_of(kafka_bootstrap, kafka_topics, at_least=0, settle=3.0) == []
+    assert await running.orders.find_one({"order_ref": "11001"}) is None
+    assert await octopus.control.calls() == {}
+
+    # An order that arrived before its connection's settings is kept, and ignored once the
+    # settings say it books elsewhere.
+    await publish_order(make_order_event(make_order(order_id="11002"), connection_id="later"))
+
+    async def waiting() -> bool:
+        doc = await running.orders.find_one({"order_ref": "11002"})
+        return doc is not None and doc["reason_code"] == "settings_pending"
+
+    await eventually(waiting)
+    await publish_connection(system="snelstart", connection_id="later")
+
+    async def ignored() -> bool:
+        doc = await running.orders.find_one({"order_ref": "11002"})
+        return doc is not None and doc["state"] == "ignored"
 
     await eventually(ignored)
     assert await octopus.control.calls() == {}
-    assert await bookings_of(kafka_bootstrap, kafka_topics, at_least=0, settle=1.0) == []
 
 
 async def create_by_hand(octopus, secrets_key, order_id, *, document_nr, reference):

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from koppel_bookkeeping import plan_booking
+from koppel_chassis.jsonnum import dumps, loads
 from koppel_contracts import Language, OrderDiscount
 from koppel_ledger import Debtor, RecordedPlan, Refusal, SettingsIncomplete, document_date
 from koppel_ledger.texts import RUNTIME_TEXTS, merged, refusal_text
 from koppel_ledger_octopus.account import OctopusAccount
 from koppel_ledger_octopus.debtors import external_id_for, fixed_debtor, relation_body
-from koppel_chassis.jsonnum import dumps, loads
 from koppel_ledger_octopus.mapping import (
     Header,
     financial_body,

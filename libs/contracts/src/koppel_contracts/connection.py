@@ -52,8 +52,12 @@ class VatTreatment(StrEnum):
 
 
 class BookingMode(StrEnum):
+    """How Octopus books an order: a concept invoice (invoicing module), a booked sales
+    document (buy/sell booking, with the VAT stated per line) or a financial mutation."""
+
     INVOICE = "invoice"
     FINANCIAL = "financial"
+    SALES = "sales"
 
 
 class ChargeVat(StrEnum):

@@ -48,6 +48,8 @@ from .mapping import (
     invoice_body,
     read_financial,
     read_invoice,
+    read_sales,
+    sales_body,
     vat_percentages,
 )
 from .reference import Placement, ReferenceCache
@@ -56,8 +58,8 @@ from .settings import LedgerOctopusSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JOURNAL = {BookingMode.INVOICE: "V1", BookingMode.FINANCIAL: "F1"}
-JOURNAL_TYPE = {BookingMode.INVOICE: "V", BookingMode.FINANCIAL: "F"}
+DEFAULT_JOURNAL = {BookingMode.INVOICE: "V1", BookingMode.SALES: "V1", BookingMode.FINANCIAL: "F1"}
+JOURNAL_TYPE = {BookingMode.INVOICE: "V", BookingMode.SALES: "V", BookingMode.FINANCIAL: "F"}
 FIXABLE = frozenset({"unknown_journal", "journal_closed", "no_open_bookyear", "invoice_module_off"})
 
 
@@ -147,7 +149,7 @@ class OctopusSession:
             journal=journal,
             journal_type=JOURNAL_TYPE[mode],
             vat_codes={ln.vat_code: ln.vat_rate for ln in lines}
-            if mode == BookingMode.INVOICE
+            if mode != BookingMode.FINANCIAL
             else {},
             accounts=accounts,
         )
@@ -178,6 +180,8 @@ class OctopusSession:
             if mode == BookingMode.INVOICE:
                 body = invoice_body(draft.plan, header, await self._percentages(), credit=credit)
                 await self.client.create_invoice(body)
+            elif mode == BookingMode.SALES:
+                await self.client.create_sales(sales_body(draft.plan, header, credit=credit))
             else:
                 vat_account = self.adapter.settings.financial_vat_account
                 body = financial_body(draft.plan, header, vat_account=vat_account, credit=credit)
@@ -225,7 +229,9 @@ class OctopusSession:
     async def replace(self, current: LedgerDoc, draft: LedgerDoc) -> LedgerDoc:
         mode, placement, journal = _placement(current)
         if mode != BookingMode.INVOICE or self.options.booking_mode != BookingMode.INVOICE:
-            raise NotReplaceable()  # a financial mutation is reversed, never edited
+            # Sales bookings and financial mutations are booked documents: they are
+            # reversed (credited) and booked again, never edited.
+            raise NotReplaceable()
         await self._check_reference(mode, placement, journal, draft.plan)
         header = self._header(draft)
         try:
@@ -246,26 +252,48 @@ class OctopusSession:
     # ---- reading ---------------------------------------------------------------------------
 
     async def read(self, doc: LedgerDoc) -> ReadBack | None:
+        """What the journal holds under the document's number. A sales journal's numbers are
+        shared by concept invoices and sales bookings: when the document's own kind has
+        nothing there, the other kind is asked too (a number can be taken by either)."""
         mode, placement, journal = _placement(doc)
-        if mode == BookingMode.INVOICE:
-            found = await self.client.invoices(
-                bookyearId=placement.bookyear_id,
+        if mode == BookingMode.FINANCIAL:
+            rows = await self.client.financial_bookings(
+                bookyearKeyId=placement.bookyear_id,
                 journalKey=journal,
                 documentSequenceNr=int(doc.number),
             )
-            if not found:
+            return read_financial(rows[0]) if rows else None
+        kinds = (self._read_invoice, self._read_sales)
+        if mode == BookingMode.SALES:
+            kinds = (self._read_sales, self._read_invoice)
+        for read in kinds:
+            found = await read(placement, journal, int(doc.number))
+            if found is not None:
+                return found
+        return None
+
+    async def _read_invoice(self, placement: Placement, journal: str, nr: int) -> ReadBack | None:
+        try:
+            found = await self.client.invoices(
+                bookyearId=placement.bookyear_id, journalKey=journal, documentSequenceNr=nr
+            )
+        except PermanentError as error:
+            if error.status == 403:  # no invoicing module: no concept invoices either
                 return None
-            percentages = await self._percentages()
-            codes = {str(ln.get("vatCodeKey")) for ln in found[0].get("invoiceLines") or []}
-            if not codes <= percentages.keys():
-                percentages = await self._percentages(force=True)
-            return read_invoice(found[0], percentages)
-        rows = await self.client.financial_bookings(
-            bookyearKeyId=placement.bookyear_id,
-            journalKey=journal,
-            documentSequenceNr=int(doc.number),
+            raise
+        if not found:
+            return None
+        percentages = await self._percentages()
+        codes = {str(ln.get("vatCodeKey")) for ln in found[0].get("invoiceLines") or []}
+        if not codes <= percentages.keys():
+            percentages = await self._percentages(force=True)
+        return read_invoice(found[0], percentages)
+
+    async def _read_sales(self, placement: Placement, journal: str, nr: int) -> ReadBack | None:
+        rows = await self.client.buysell_bookings(
+            bookyearKeyId=placement.bookyear_id, journalKey=journal, documentSequenceNr=nr
         )
-        return read_financial(rows[0]) if rows else None
+        return read_sales(rows[0], await self._percentages()) if rows else None
 
     async def find(self, doc: LedgerDoc) -> list[ReadBack]:
         """The journal's documents of the book year with the same reference."""
@@ -282,6 +310,16 @@ class OctopusSession:
                 except KeyError:  # a VAT code we never used: not one of our documents
                     continue
             return found
+        if mode == BookingMode.SALES:
+            rows = await self.client.buysell_bookings(
+                bookyearKeyId=placement.bookyear_id, journalKey=journal
+            )
+            percentages = await self._percentages()
+            return [
+                r
+                for r in (read_sales(row, percentages) for row in rows)
+                if r.reference == doc.reference
+            ]
         rows = await self.client.financial_bookings(
             bookyearKeyId=placement.bookyear_id, journalKey=journal
         )

@@ -37,11 +37,10 @@ from koppel_chassis import (
     SecretBox,
     TransientError,
 )
+from koppel_chassis.jsonnum import dumps_bytes, loads
 from koppel_ledger import LedgerMetrics, operation
 from koppel_ledger.metrics import call_hooks
 from pydantic import SecretStr
-
-from koppel_chassis.jsonnum import dumps_bytes, loads
 
 if TYPE_CHECKING:
     from .account import OctopusAccount
@@ -297,6 +296,11 @@ class OctopusClient:
     async def create_financial(self, booking: dict[str, Any]) -> Any:
         return await self.call(
             "create_financial", "POST", "/financialdiversbookings", body=booking, retry=False
+        )
+
+    async def create_sales(self, booking: dict[str, Any]) -> Any:
+        return await self.call(
+            "create_sales", "POST", "/buysellbookings", body=booking, retry=False
         )
 
     async def buysell_bookings(self, **params: Any) -> list[dict[str, Any]]:

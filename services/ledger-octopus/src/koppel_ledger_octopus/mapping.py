@@ -11,6 +11,10 @@ Two shapes, chosen per connection (`ledger.octopus.booking_mode`):
   so that the lines of a VAT code still add up to the plan's net (`octopus_nets`). No
   rounding lines: where no such choice exists, the read-back check reports the VAT
   difference. A credit note is the same invoice with `count` -1 (notes §7).
+- `sales` — a **sales booking** (`POST /buysellbookings`, wrapped, notes §6): a booked
+  sales document with one line per plan line, `baseAmount` excl. VAT and the VAT the shop
+  charged as `vatAmount` (Octopus does not derive it), `amount` the total. A credit note has
+  a negative `amount` with positive lines (§6.1).
 - `financial` — a **financial mutation** (`POST /financialdiversbookings`, wrapped) on a
   financial journal: a customer line (`C`) debiting the debtor with the order total, and
   account lines (`A`) crediting revenue per plan line and VAT on the VAT account. The
@@ -28,9 +32,9 @@ from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from koppel_chassis.jsonnum import as_decimal
 from koppel_ledger import Debtor, ReadBack, RecordedLine, RecordedPlan
 
-from koppel_chassis.jsonnum import as_decimal
 from .reference import Placement
 
 CENT = Decimal("0.01")
@@ -173,6 +177,36 @@ def invoice_body(
     }
 
 
+def sales_body(plan: RecordedPlan, header: Header, *, credit: bool = False) -> dict[str, Any]:
+    total = cents(plan.total_incl_vat)
+    return {
+        "buySellBookingServiceData": {
+            **_key_fields(header),
+            "relationIdentificationServiceData": relation_ident(header.debtor),
+            "expiryDate": header.document_date.isoformat(),
+            "comment": header.comment,
+            "reference": header.reference,
+            "orderReference": "",
+            "amount": -total if credit else total,
+            "currencyCode": header.currency,
+            "exchangeRate": Decimal("1.0"),
+            "paymentMethod": 0,
+            "bookingLines": [
+                {
+                    "accountKey": account_number(line.ledger_account),
+                    "baseAmount": cents(line.amount_excl_vat),
+                    "vatCodeKey": line.vat_code,
+                    "vatAmount": cents(line.vat_amount),
+                    "vatRecupPercentage": Decimal("100.0"),
+                    "comment": line.description[:200],
+                }
+                for line in plan.bookable_lines()
+            ],
+        },
+        "attachments": [],
+    }
+
+
 def financial_body(
     plan: RecordedPlan, header: Header, *, vat_account: int, credit: bool = False
 ) -> dict[str, Any]:
@@ -256,6 +290,31 @@ def read_invoice(data: dict[str, Any], percentages: dict[str, Decimal]) -> ReadB
             pct,
         )
         total += net + vat
+        vat_per_rate[pct] = vat_per_rate.get(pct, Decimal(0)) + vat
+    rid, ext = _ident(data)
+    return ReadBack(
+        number=str(int(data.get("documentSequenceNr") or 0)),
+        reference=str(data.get("reference") or ""),
+        credit=total < 0,
+        total_incl_vat=total,
+        vat_per_rate=vat_per_rate,
+        debtor_id=rid,
+        debtor_external_id=ext,
+    )
+
+
+def read_sales(data: dict[str, Any], percentages: dict[str, Decimal]) -> ReadBack:
+    """A sales booking: `amount` is the total (negative for a credit note, whose lines stay
+    positive); VAT per rate from the lines' `vatAmount` by their code's percentage."""
+    total = as_decimal(data.get("amount") or 0)
+    sign = Decimal(-1) if total < 0 else Decimal(1)
+    vat_per_rate: dict[Decimal, Decimal] | None = {}
+    for line in data.get("bookingLines") or []:
+        pct = percentages.get(str(line.get("vatCodeKey")))
+        if pct is None:
+            vat_per_rate = None
+            break
+        vat = as_decimal(line.get("vatAmount") or 0) * sign
         vat_per_rate[pct] = vat_per_rate.get(pct, Decimal(0)) + vat
     rid, ext = _ident(data)
     return ReadBack(

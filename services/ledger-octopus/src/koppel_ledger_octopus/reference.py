@@ -19,13 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from koppel_chassis import IndexSpec, purge_expired
+from koppel_chassis.jsonnum import as_decimal, dumps, loads
 from koppel_chassis.mongo import AsyncDatabase, Document
 from koppel_ledger import Clock, Refusal, utcnow
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from .client import OctopusClient
-from koppel_chassis.jsonnum import as_decimal, dumps, loads
 
 COLLECTION = "reference"
 NUMBERS = "document_numbers"
