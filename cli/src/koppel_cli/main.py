@@ -9,6 +9,7 @@
     koppel replay reset-offsets ...    re-consume a topic from a time (dry run first)
     koppel dlq list TOPIC              dead letters with their error and origin
     koppel dlq republish TOPIC         send them back after a fix (once each)
+    koppel asperion deliveries ...     the daily UBL deliveries: list, download, make, resend
 
 Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX.
 """
@@ -25,6 +26,7 @@ import typer
 from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings, generate_key
 from ruamel.yaml import YAML
 
+from .asperion import app as asperion_app
 from .connections import delete_connection, publish_connection, read_connections
 from .dead_letters import dead_letters
 from .replay import app as replay_app
@@ -37,6 +39,7 @@ app.add_typer(connections, name="connections")
 app.add_typer(topics_app, name="topics")
 app.add_typer(replay_app, name="replay")
 app.add_typer(dead_letters, name="dlq")
+app.add_typer(asperion_app, name="asperion")
 
 
 def _settings() -> ServiceSettings:

@@ -1,0 +1,71 @@
+"""Settings of ledger-asperion (env prefix `KOPPEL_LEDGER_ASPERION_`).
+
+The runtime's knobs (retries, scheduler, locks, caches) come from
+`koppel_ledger.LedgerSettings`; these are the file ledger's own: the daily delivery, the
+SMTP server that mails it, and the operator token of the control routes. Per-merchant
+settings (seller party, bookkeeping address, delivery time, SFTP target) arrive as
+connection settings (`ledger.asperion`) on `config.connections.v1`.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from koppel_ledger import LedgerSettings
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
+
+
+class LedgerAsperionSettings(LedgerSettings):
+    model_config = SettingsConfigDict(env_prefix="KOPPEL_LEDGER_ASPERION_", extra="ignore")
+
+    service_name: str = "ledger-asperion"
+
+    # --- the daily delivery ---------------------------------------------------------------
+    delivery_check_seconds: float = Field(
+        default=30.0, gt=0, description="How often the delivery loop looks for due deliveries"
+    )
+    delivery_lease_seconds: float = Field(
+        default=300.0, gt=0, description="How long one replica owns a connection's deliveries"
+    )
+    replace_hold_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="A replacement of a document that a crash interrupted blocks sealing it "
+        "this long (longer than lock_seconds: the order's owner finishes it first)",
+    )
+    send_retry_initial_seconds: float = Field(default=60.0, gt=0)
+    send_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    operator_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the control routes (POST /deliveries/...); unset: the "
+        "routes answer 403",
+    )
+
+    # --- SMTP (the same knobs as the notifier's) -----------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: bool = Field(
+        default=False, description="Implicit TLS from the first byte (SMTPS, usually port 465)"
+    )
+    smtp_starttls: bool | None = Field(
+        default=None,
+        description="STARTTLS: true = required, false = never, unset = when the server offers it",
+    )
+    smtp_validate_certs: bool = True
+    smtp_timeout_seconds: float = Field(default=60.0, gt=0)
+    from_address: str = Field(default="Koppel <leveringen@koppel.nl>")
+    reply_to: str | None = None
+
+    # --- SFTP -------------------------------------------------------------------------------
+    sftp_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("smtp_tls (implicit TLS) and smtp_starttls exclude each other")
+        if self.send_retry_max_seconds < self.send_retry_initial_seconds:
+            raise ValueError("send_retry_max_seconds must be at least send_retry_initial_seconds")
+        return self
