@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from koppel_chassis import ConnectionStore, SecretBox, log_context
+from koppel_chassis.mail import SmtpTransport
 from koppel_chassis.mongo import AsyncDatabase, Document, DuplicateKeyError
 from koppel_contracts import LEDGER_CHECKS, ConnectionSettings, Envelope, Topic
 from koppel_ledger import utcnow
@@ -25,7 +26,7 @@ from koppel_ledger.records import aware
 
 from .archive import Delivery, DeliveryArchive
 from .documents import DocumentStore
-from .mail import SmtpSender, build_mail
+from .mail import build_mail
 from .readback import check_delivery, mismatch_event
 from .settings import LedgerAsperionSettings
 from .sftp import upload
@@ -141,7 +142,7 @@ class Courier:
         settings: LedgerAsperionSettings,
         secrets: SecretBox | None,
         publish: Publish,
-        sender: SmtpSender | None = None,
+        sender: SmtpTransport | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.store = store
@@ -151,7 +152,7 @@ class Courier:
         self.settings = settings
         self.secrets = secrets
         self.publish = publish
-        self.sender = sender or SmtpSender(settings)
+        self.sender = sender or SmtpTransport(settings)
         self.clock = clock
 
     def retry_delay(self, attempts: int) -> timedelta:

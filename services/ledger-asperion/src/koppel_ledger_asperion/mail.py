@@ -1,5 +1,5 @@
 """The delivery mail: the sealed ZIP as an attachment to the merchant's bookkeeping address,
-sent with aiosmtplib as the notifier sends its mail (same SMTP settings and TLS modes).
+sent like every Koppel mail (`koppel_chassis.mail`: the same SMTP settings and TLS modes).
 
 Texts are the merchant's language (Dutch by default). The Message-ID is derived from the
 delivery and the send round, so a retry after an unknown outcome carries the same id
@@ -9,12 +9,11 @@ request is a new mail with the very same attachment.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 
-import aiosmtplib
+from koppel_chassis.mail import message_id
 from koppel_contracts import ConnectionSettings, make_event_id
 
 from .archive import Delivery
@@ -54,9 +53,8 @@ _TEXTS = {
 }
 
 
-def message_id(delivery: Delivery, round_: int, from_address: str) -> str:
-    domain = parseaddr(from_address)[1].rpartition("@")[2] or "koppel.local"
-    return f"<{make_event_id('asperion-delivery', delivery.id, str(round_))}@{domain}>"
+def delivery_message_id(delivery: Delivery, round_: int, from_address: str) -> str:
+    return message_id(make_event_id("asperion-delivery", delivery.id, str(round_)), from_address)
 
 
 def build_mail(
@@ -79,7 +77,7 @@ def build_mail(
         message["Reply-To"] = settings.reply_to
     message["Subject"] = texts["subject"].format(name=delivery.name)
     message["Date"] = format_datetime(date)
-    message["Message-ID"] = message_id(delivery, round_, settings.from_address)
+    message["Message-ID"] = delivery_message_id(delivery, round_, settings.from_address)
     message["Auto-Submitted"] = "auto-generated"
     message["X-Koppel-Connection"] = delivery.connection_id
     message["X-Koppel-Delivery"] = delivery.id
@@ -97,25 +95,3 @@ def build_mail(
     message["Content-Language"] = language  # after set_content, which clears it
     message.add_attachment(data, maintype="application", subtype="zip", filename=delivery.name)
     return message
-
-
-class SmtpSender:
-    """aiosmtplib with the configured host, port, TLS mode and credentials."""
-
-    def __init__(self, settings: LedgerAsperionSettings) -> None:
-        self.settings = settings
-
-    async def send(self, message: EmailMessage) -> None:
-        s = self.settings
-        async with asyncio.timeout(s.smtp_timeout_seconds):
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                use_tls=s.smtp_tls,
-                start_tls=False if s.smtp_tls else s.smtp_starttls,
-                validate_certs=s.smtp_validate_certs,
-                timeout=s.smtp_timeout_seconds,
-            )

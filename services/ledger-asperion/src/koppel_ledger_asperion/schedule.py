@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, time, timedelta
 
 from koppel_chassis import ConnectionStore, LeaseStore, SecretBox, log_context
+from koppel_chassis.mail import SmtpTransport
 from koppel_chassis.mongo import AsyncDatabase, Document, DuplicateKeyError
 from koppel_contracts import ConnectionSettings, LedgerSystem
 from koppel_ledger import LEDGER_ZONE, utcnow
@@ -29,7 +30,6 @@ from .archive import Delivery, DeliveryArchive
 from .courier import Courier, Followups, Publish
 from .deliveries import Collector
 from .documents import DocumentStore
-from .mail import SmtpSender
 from .settings import LedgerAsperionSettings
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class DeliveryService:
         connections: ConnectionStore,
         publish: Publish,
         secrets: SecretBox | None,
-        sender: SmtpSender | None = None,
+        sender: SmtpTransport | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.settings = settings

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Self
 
+from koppel_chassis.mail import SmtpSettings
 from koppel_ledger import LedgerSettings
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
-class LedgerAsperionSettings(LedgerSettings):
+class LedgerAsperionSettings(SmtpSettings, LedgerSettings):
     model_config = SettingsConfigDict(env_prefix="KOPPEL_LEDGER_ASPERION_", extra="ignore")
 
     service_name: str = "ledger-asperion"
@@ -42,30 +43,15 @@ class LedgerAsperionSettings(LedgerSettings):
         "routes answer 403",
     )
 
-    # --- SMTP (the same knobs as the notifier's) -----------------------------------------
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_tls: bool = Field(
-        default=False, description="Implicit TLS from the first byte (SMTPS, usually port 465)"
-    )
-    smtp_starttls: bool | None = Field(
-        default=None,
-        description="STARTTLS: true = required, false = never, unset = when the server offers it",
-    )
-    smtp_validate_certs: bool = True
+    # --- SMTP: koppel_chassis.mail.SmtpSettings (the notifier's knobs) --------------------
     smtp_timeout_seconds: float = Field(default=60.0, gt=0)
     from_address: str = Field(default="Koppel <leveringen@koppel.nl>")
-    reply_to: str | None = None
 
     # --- SFTP -------------------------------------------------------------------------------
     sftp_timeout_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.smtp_tls and self.smtp_starttls:
-            raise ValueError("smtp_tls (implicit TLS) and smtp_starttls exclude each other")
         if self.send_retry_max_seconds < self.send_retry_initial_seconds:
             raise ValueError("send_retry_max_seconds must be at least send_retry_initial_seconds")
         return self

@@ -20,11 +20,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 from koppel_chassis import ConnectionStore, log_context
+from koppel_chassis.mail import SmtpTransport, message_id
 from koppel_contracts import ConnectionSettings
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -64,30 +64,7 @@ def build_message(
 def message_id_for(mail_id: str, from_address: str) -> str:
     """Stable per mail: a resend after an unknown outcome carries the same Message-ID,
     so receiving systems that de-duplicate on it show the mail once."""
-    domain = parseaddr(from_address)[1].rpartition("@")[2] or "koppel.local"
-    return f"<{mail_id}@{domain}>"
-
-
-class SmtpTransport:
-    """aiosmtplib with the configured host, port, TLS mode and credentials."""
-
-    def __init__(self, settings: NotifierSettings) -> None:
-        self.settings = settings
-
-    async def send(self, message: EmailMessage) -> None:
-        s = self.settings
-        async with asyncio.timeout(s.smtp_timeout_seconds):
-            await aiosmtplib.send(
-                message,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username,
-                password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-                use_tls=s.smtp_tls,
-                start_tls=False if s.smtp_tls else s.smtp_starttls,
-                validate_certs=s.smtp_validate_certs,
-                timeout=s.smtp_timeout_seconds,
-            )
+    return message_id(mail_id, from_address)
 
 
 def retry_delay(attempts: int, settings: NotifierSettings) -> timedelta:

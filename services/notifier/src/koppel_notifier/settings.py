@@ -1,4 +1,5 @@
-"""Notifier settings (`KOPPEL_NOTIFIER_*`): SMTP, grouping, digest, retries."""
+"""Notifier settings (`KOPPEL_NOTIFIER_*`): SMTP (`koppel_chassis.mail.SmtpSettings`),
+grouping, digest, retries."""
 
 from __future__ import annotations
 
@@ -6,33 +7,15 @@ from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from koppel_chassis import ServiceSettings
-from pydantic import Field, SecretStr, field_validator, model_validator
+from koppel_chassis.mail import SmtpSettings
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(SmtpSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="KOPPEL_NOTIFIER_", extra="ignore")
 
     service_name: str = "notifier"
-
-    # --- SMTP -----------------------------------------------------------------
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_tls: bool = Field(
-        default=False, description="Implicit TLS from the first byte (SMTPS, usually port 465)"
-    )
-    smtp_starttls: bool | None = Field(
-        default=None,
-        description="STARTTLS: true = required, false = never, unset = when the server offers it",
-    )
-    smtp_validate_certs: bool = True
-    smtp_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="Upper bound for one whole SMTP send"
-    )
-    from_address: str = Field(default="Koppel <meldingen@koppel.nl>")
-    reply_to: str | None = None
 
     # --- grouping, digest -----------------------------------------------------
     grouping_window_seconds: float = Field(
@@ -81,9 +64,7 @@ class NotifierSettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _tls_modes(self) -> Self:
-        if self.smtp_tls and self.smtp_starttls:
-            raise ValueError("smtp_tls (implicit TLS) and smtp_starttls exclude each other")
+    def _retry_window(self) -> Self:
         if self.retry_max_seconds < self.retry_initial_seconds:
             raise ValueError("retry_max_seconds must be at least retry_initial_seconds")
         return self
