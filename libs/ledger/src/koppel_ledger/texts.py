@@ -84,6 +84,16 @@ RUNTIME_TEXTS: Texts = {
             "Then save the connection again.",
         ),
     },
+    "no_debtor": {
+        "nl": (
+            "De order heeft geen e-mailadres en er is geen vaste debiteur ingesteld.",
+            "Stel in de koppeling een vaste debiteur in voor betaalmethode {payment_method}.",
+        ),
+        "en": (
+            "The order has no e-mail address and no fixed debtor is configured.",
+            "Configure a fixed debtor for payment method {payment_method} in the connection.",
+        ),
+    },
     "number_taken": {
         "nl": (
             "Factuurnummer {number} bestaat al in {ledger} voor een andere boeking.",

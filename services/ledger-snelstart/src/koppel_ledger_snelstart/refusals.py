@@ -199,16 +199,6 @@ SNELSTART_TEXTS: Texts = {
             "settings rights and save it in the connection.",
         ),
     },
-    "no_debtor": {
-        "nl": (
-            "De order heeft geen e-mailadres en er is geen vaste debiteur ingesteld.",
-            "Stel in de koppeling een vaste debiteur in voor betaalmethode {payment_method}.",
-        ),
-        "en": (
-            "The order has no e-mail address and no fixed debtor is configured.",
-            "Configure a fixed debtor for payment method {payment_method} in the connection.",
-        ),
-    },
     "bad_fixed_debtor": {
         "nl": (
             "De vaste debiteur '{debtor}' is geen relatiecode of relatie-id in SnelStart.",
