@@ -30,7 +30,7 @@ from .conftest import (
 # The first run installs helm and kubeconform through the Go module proxy (minutes).
 pytestmark = pytest.mark.timeout(1800)
 
-SERVICES = ["ingest-ccv", "ledger-octopus", "ledger-snelstart", "notifier"]
+SERVICES = ["ingest-ccv", "ledger-asperion", "ledger-octopus", "ledger-snelstart", "notifier"]
 VALUES_FILES = {"default": (), "production": (PRODUCTION,)}
 
 
@@ -351,7 +351,9 @@ def test_each_service_has_a_disruption_budget_selecting_only_its_pods(render, va
 
 def test_webhooks_get_a_service_and_an_optional_ingress(render) -> None:
     default = render()
-    assert [d["metadata"]["name"] for d in find(default, "Service")] == ["koppel-ingest-ccv"]
+    # ingest-ccv for the shops' webhooks; ledger-asperion for operators (make, resend).
+    services = sorted(d["metadata"]["name"] for d in find(default, "Service"))
+    assert services == ["koppel-ingest-ccv", "koppel-ledger-asperion"]
     assert not find(default, "Ingress")
 
     docs = render(PRODUCTION)
