@@ -17,8 +17,8 @@ async def publish_connection(
 ) -> ConnectionSettingsEvent:
     event = ConnectionSettingsEvent.of(connection_id, connection, version)
     broker = create_broker(settings, CollectorRegistry())
-    await broker.connect()
-    try:
+    try:  # stop it also when connecting failed: it holds a producer either way
+        await broker.connect()
         await EventPublisher(broker, TopicNames(settings.topic_prefix)).publish(CONNECTIONS, event)
     finally:
         await broker.stop()
@@ -27,8 +27,8 @@ async def publish_connection(
 
 async def delete_connection(settings: ServiceSettings, connection_id: str) -> None:
     broker = create_broker(settings, CollectorRegistry())
-    await broker.connect()
     try:
+        await broker.connect()
         await broker.publish(
             None,
             topic=TopicNames(settings.topic_prefix).name(CONNECTIONS),

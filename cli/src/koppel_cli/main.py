@@ -11,12 +11,14 @@
     koppel dlq republish TOPIC         send them back after a fix (once each)
     koppel asperion deliveries ...     the daily UBL deliveries: list, download, make, resend
 
-Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX.
+Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX. A server
+that does not answer is one line on stderr and exit code 2; `--debug` shows the traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
@@ -32,6 +34,7 @@ from .dead_letters import dead_letters
 from .replay import app as replay_app
 from .settings_file import SettingsFileError, load_connection_file, masked
 from .topics import app as topics_app
+from .unreachable import explain
 
 app = typer.Typer(no_args_is_help=True, help="Koppel operator commands.")
 connections = typer.Typer(no_args_is_help=True, help="Connection settings (one per koppeling).")
@@ -106,6 +109,28 @@ def show(connection_id: str) -> None:
         return
     data = {"connection_id": connection_id, "version": event.version, **masked(event.settings)}
     YAML().dump(data, sys.stdout)
+
+
+def main() -> None:
+    """The `koppel` command: the Typer app, with unreachable servers in one line."""
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
+    else:
+        # The Kafka client logs every failed connect itself (and asyncio the producer a
+        # failed connect leaves unclosed); the one line below says it.
+        for noisy in ("aiokafka", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as error:
+        message = None if debug else explain(error, _settings())
+        if message is None:
+            raise
+        typer.secho(message, fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
 
 
 @connections.command("delete")
