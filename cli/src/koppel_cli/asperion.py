@@ -66,7 +66,9 @@ def _status(record: dict[str, Any], what: str, done: str) -> str:
 
 
 async def read_deliveries(uri: str, database: str, connection_id: str) -> list[dict[str, Any]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=5000
+    )
     try:
         cursor = client[database][DELIVERIES].find({"connection_id": connection_id})
         return sorted([d async for d in cursor], key=lambda d: d["sealed_at"])
@@ -76,7 +78,9 @@ async def read_deliveries(uri: str, database: str, connection_id: str) -> list[d
 
 async def read_zip(uri: str, database: str, delivery_id: str) -> tuple[str, bytes]:
     """The sealed ZIP's name and bytes; ValueError when the bytes differ from the seal."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, tz_aware=True, serverSelectionTimeoutMS=5000
+    )
     try:
         db = client[database]
         record = await db[DELIVERIES].find_one({"_id": delivery_id})
