@@ -109,3 +109,50 @@ class TestSnelStartContract(LedgerContract):
     @pytest.fixture
     async def harness(self, snelstart, secrets_key, adapter_for) -> AsyncIterator[SnelStartHarness]:
         yield SnelStartHarness(snelstart, secrets_key, adapter_for())
+
+
+ORDER_ARTICLES = {"Hoog": "1001", "Laag": "1002", "Geen": "1003"}
+
+
+class SnelStartOrderHarness(SnelStartHarness):
+    """Order mode: concept verkooporders, found again by their orderreferentie."""
+
+    def settings(self, **changes) -> ConnectionSettings:
+        articles = changes.pop("order_articles", ORDER_ARTICLES)
+        return super().settings(mode="order", order_articles=articles, **changes)
+
+    def unknown_account(self) -> ConnectionSettings:
+        # What order mode books on is an article: one SnelStart does not have.
+        return self.settings(order_articles={**ORDER_ARTICLES, "Laag": "9999"})
+
+    async def documents(self) -> list[HeldDocument]:
+        return [
+            HeldDocument(
+                number=str(o.get("orderreferentie") or ""),
+                reference=order_number_of(str(o.get("omschrijving") or "")),
+                total_incl_vat=Decimal(str(o["totaalInclusiefBtw"])),
+                credit=Decimal(str(o["totaalInclusiefBtw"])) < 0,
+            )
+            for o in await self.control.orders(ADMIN)
+        ]
+
+    async def fail_creates(self, status: int, times: int, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        await self.control.add_fault(
+            status=status, path="verkooporders$", method="POST", times=times, headers=headers
+        )
+
+    async def time_out_creates(self, times: int) -> None:
+        await self.control.add_fault(
+            timeout=True, path="verkooporders$", method="POST", times=times
+        )
+
+
+class TestSnelStartOrderContract(LedgerContract):
+    # SnelStart numbers orders itself and does not refuse a repeated orderreferentie, so no
+    # number can be "held by someone else"; the sandbox cannot alter an order after the fact.
+    not_applicable = frozenset({"number_taken", "read_back_difference"})
+
+    @pytest.fixture
+    async def harness(self, snelstart, secrets_key, adapter_for) -> AsyncIterator[SnelStartHarness]:
+        yield SnelStartOrderHarness(snelstart, secrets_key, adapter_for())

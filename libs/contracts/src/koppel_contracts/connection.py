@@ -171,6 +171,11 @@ class SnelStartOptions(ContractModel):
         default=False, description="Order 10330 of 2023 becomes invoice number 202310330"
     )
     payment_term_days: int = Field(default=14, ge=0, le=365)
+    order_articles: dict[str, str] = Field(
+        default_factory=dict,
+        description="order mode: SnelStart VAT kind (Hoog, Laag, Overig, Geen) -> the article code "
+        "the order lines of that kind are written on (SnelStart takes the VAT from the article)",
+    )
 
 
 class SellerParty(ContractModel):

@@ -48,7 +48,8 @@ from .client import (
     snelstart_message,
 )
 from .debtors import Debtors
-from .mapping import Accounts, booking_body, read_booking
+from .mapping import Accounts, booking_body, description, read_booking
+from .orders import OrderArticles, OrderMode
 from .reference import AdministrationCache
 from .refusals import CODE_MEANINGS, SNELSTART_TEXTS
 from .settings import LedgerSnelStartSettings
@@ -64,7 +65,10 @@ FIXABLE = frozenset(
         "foreign_vat_off",
         "invoice_number_too_long",
         "missing_right",
-        "order_mode_unavailable",
+        "order_article_missing",
+        "order_article_unknown",
+        "order_article_kind",
+        "order_mode_no_oss",
     }
 )
 
@@ -83,14 +87,17 @@ class SnelStartSession:
         self.client = client
         self.settings = settings
         self.options: SnelStartOptions = settings.ledger.snelstart or SnelStartOptions()
+        self.orders = (
+            OrderMode(client, adapter.order_articles, self.options.order_articles)
+            if self.options.mode == SnelStartMode.ORDER
+            else None
+        )
 
     @property
     def reference(self) -> AdministrationCache:
         return self.adapter.reference
 
     async def prepare(self, request: DraftRequest, *, number: str | None = None) -> LedgerDoc:
-        if self.options.mode == SnelStartMode.ORDER:
-            raise Refusal("order_mode_unavailable")
         order = request.event.order
         if request.source is not None:
             debtor = request.source.debtor
@@ -100,7 +107,12 @@ class SnelStartSession:
                 self.client, order, self.settings.ledger.booking, order_key=request.order_id
             )
             day = document_date(order)
-        oss = await self._check(request.plan, day)
+        ordered = self.orders is not None
+        if self.orders is not None:
+            await self.orders.check(request.plan, day)
+            oss = False
+        else:
+            oss = await self._check(request.plan, day)
         if number is None:
             base = order.order_number
             if self.options.year_in_invoice_number:
@@ -120,6 +132,7 @@ class SnelStartSession:
                 "oss": oss,
                 "country": request.plan.country_code,
                 "shop": request.event.source_system.value,
+                "mode": SnelStartMode.ORDER.value if ordered else SnelStartMode.BOOKING.value,
             },
         )
 
@@ -166,15 +179,28 @@ class SnelStartSession:
             oss=bool(doc.placement.get("oss")),
         )
 
+    def _ordered(self, doc: LedgerDoc) -> OrderMode | None:
+        if doc.placement.get("mode") != SnelStartMode.ORDER.value:
+            return None
+        return self.orders or OrderMode(
+            self.client, self.adapter.order_articles, self.options.order_articles
+        )
+
     async def create(self, draft: LedgerDoc) -> LedgerDoc:
+        orders = self._ordered(draft)
+        if orders is not None:
+            shop = str(draft.placement.get("shop") or "shop")
+            return await orders.create(
+                draft, description(draft, shop, self.settings.merchant.language)
+            )
         created = await self.client.create_booking(self._body(draft, await self._accounts(draft)))
         return replace(draft, ledger_id=str(created["id"]) if created else None)
 
     async def replace(self, current: LedgerDoc, draft: LedgerDoc) -> LedgerDoc:
         """Correct the booking in place (`PUT`), keeping its number and customer; SnelStart
         refuses that for a booking in a filed VAT return (BOE-0046): credit and rebook."""
-        if current.ledger_id is None:
-            raise NotReplaceable()
+        if current.ledger_id is None or self._ordered(current) is not None:
+            raise NotReplaceable()  # a concept order cannot be edited through the API
         await self._check(draft.plan, date.fromisoformat(current.placement["day"]))
         body = {**self._body(draft, await self._accounts(draft)), "id": current.ledger_id}
         try:
@@ -186,6 +212,9 @@ class SnelStartSession:
         return replace(draft, ledger_id=current.ledger_id)
 
     async def read(self, doc: LedgerDoc) -> ReadBack | None:
+        orders = self._ordered(doc)
+        if orders is not None:
+            return await orders.read(doc)
         booking_id = doc.ledger_id
         if booking_id is None:
             invoices = await self.client.invoices_numbered(doc.number)
@@ -252,6 +281,7 @@ class SnelStartAdapter:
         )
         self.reference = AdministrationCache(settings.reference_refresh)
         self.debtors = Debtors(self.reference)
+        self.order_articles = OrderArticles(self.reference)
         self._clients: dict[str, SnelStartClient] = {}
         self._retired: list[SnelStartClient] = []
 

@@ -67,9 +67,7 @@ class AdministrationCache:
         self.clock = clock
         self._memory: dict[str, tuple[datetime, Any]] = {}
 
-    async def _load(
-        self, key: str, fetch: Callable[[], Awaitable[Any]], force: bool = False
-    ) -> Any:
+    async def load(self, key: str, fetch: Callable[[], Awaitable[Any]], force: bool = False) -> Any:
         now = self.clock()
         cached = self._memory.get(key)
         if cached is not None and not force and now - cached[0] < self.refresh:
@@ -92,13 +90,13 @@ class AdministrationCache:
         async def fetch() -> dict[str, LedgerAccount]:
             return {a.number: a for a in map(_account, await client.ledger_accounts())}
 
-        return await self._load(self._key(client, "grootboeken"), fetch, force)
+        return await self.load(self._key(client, "grootboeken"), fetch, force)
 
     async def vat_rates(self, client: SnelStartClient, force: bool = False) -> list[dict[str, Any]]:
-        return await self._load(self._key(client, "btwtarieven"), client.vat_rates, force)
+        return await self.load(self._key(client, "btwtarieven"), client.vat_rates, force)
 
     async def company(self, client: SnelStartClient, force: bool = False) -> dict[str, Any]:
-        return await self._load(self._key(client, "companyInfo"), client.company_info, force)
+        return await self.load(self._key(client, "companyInfo"), client.company_info, force)
 
     async def country_ids(self, client: SnelStartClient) -> dict[str, str]:
         async def fetch() -> dict[str, str]:
@@ -108,7 +106,7 @@ class AdministrationCache:
                 if row.get("landcode")
             }
 
-        return await self._load(self._key(client, "landen"), fetch)
+        return await self.load(self._key(client, "landen"), fetch)
 
     async def account(
         self, client: SnelStartClient, number: str, *, rate: Decimal, kind: str

@@ -173,18 +173,51 @@ SNELSTART_TEXTS: Texts = {
             "Check the customer's VAT number in the shop.",
         ),
     },
-    "order_mode_unavailable": {
+    "order_article_missing": {
         "nl": (
-            "De koppeling staat op boeken als verkooporder, maar dan berekent SnelStart de btw "
-            "zelf uit artikelen en kan Koppel de btw van de webwinkel niet boeken.",
-            "Zet in de koppeling de SnelStart-modus op 'booking' (verkoopboeking) en sla haar "
-            "opnieuw op; de order wordt dan geboekt.",
+            "Voor btw-soort {kind} ({rate}%) is in de koppeling geen SnelStart-artikel gekozen "
+            "om verkooporderregels op te zetten.",
+            "Kies in de koppeling bij 'order_articles' een artikel met btw-soort {kind}, of zet "
+            "de SnelStart-modus op 'booking'; sla de koppeling daarna opnieuw op.",
         ),
         "en": (
-            "The connection books sales orders, but SnelStart then computes VAT from its "
-            "articles and Koppel cannot book the shop's VAT.",
-            "Set the connection's SnelStart mode to 'booking' and save it again; the order is "
-            "then booked.",
+            "No SnelStart article is chosen for VAT kind {kind} ({rate}%) to put order lines on.",
+            "Choose an article with VAT kind {kind} under 'order_articles', or set the SnelStart "
+            "mode to 'booking'; then save the connection again.",
+        ),
+    },
+    "order_article_unknown": {
+        "nl": (
+            "Artikel {article} (voor btw-soort {kind}) bestaat niet in SnelStart.",
+            "Maak het artikel aan in SnelStart of kies in de koppeling een bestaand artikel.",
+        ),
+        "en": (
+            "Article {article} (for VAT kind {kind}) does not exist in SnelStart.",
+            "Create the article in SnelStart or choose an existing one in the connection.",
+        ),
+    },
+    "order_article_kind": {
+        "nl": (
+            "Artikel {article} heeft in SnelStart btw-soort {has}, maar staat in de koppeling "
+            "voor btw-soort {kind}.",
+            "Kies voor btw-soort {kind} een artikel met die btw-soort (de omzetgroep van het "
+            "artikel bepaalt de btw).",
+        ),
+        "en": (
+            "Article {article} has VAT kind {has} in SnelStart but is chosen for VAT kind {kind}.",
+            "Choose an article of VAT kind {kind} (its turnover group decides the VAT).",
+        ),
+    },
+    "order_mode_no_oss": {
+        "nl": (
+            "Een verkooporder kan geen buitenlandse btw (OSS, {country}) bevatten: SnelStart "
+            "neemt de btw uit het artikel.",
+            "Boek OSS-orders als verkoopboeking: zet de SnelStart-modus op 'booking'.",
+        ),
+        "en": (
+            "A sales order cannot carry foreign VAT (OSS, {country}): SnelStart takes the VAT "
+            "from the article.",
+            "Book OSS orders as sales bookings: set the SnelStart mode to 'booking'.",
         ),
     },
     "missing_right": {
