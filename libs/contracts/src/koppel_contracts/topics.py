@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from .alerts import AlertEvent
 from .booking import BookingEvent, CheckEvent
+from .commands import ConnectionAnswer, ConnectionRequest, LedgerCommand, SettingsApplied
 from .connection import ConnectionSettingsEvent
 from .order import OrderEvent
 
@@ -66,6 +67,10 @@ SHOP_ORDERS = Topic("shop.orders.v1", OrderEvent, "connection_id:order_ref")
 LEDGER_BOOKINGS = Topic("ledger.bookings.v1", BookingEvent, "connection_id:order_ref")
 LEDGER_CHECKS = Topic("ledger.checks.v1", CheckEvent, "connection_id:order_ref")
 OPS_ALERTS = Topic("ops.alerts.v1", AlertEvent, "connection_id")
+LEDGER_COMMANDS = Topic("ledger.commands.v1", LedgerCommand, "connection_id[:order_ref]")
+OPS_REQUESTS = Topic("ops.requests.v1", ConnectionRequest, "connection_id")
+OPS_ANSWERS = Topic("ops.answers.v1", ConnectionAnswer, "connection_id")
+SETTINGS_APPLIED = Topic("config.applied.v1", SettingsApplied, "connection_id")
 
 ALL_TOPICS: tuple[Topic, ...] = (
     CONNECTIONS,
@@ -73,4 +78,8 @@ ALL_TOPICS: tuple[Topic, ...] = (
     LEDGER_BOOKINGS,
     LEDGER_CHECKS,
     OPS_ALERTS,
+    LEDGER_COMMANDS,
+    OPS_REQUESTS,
+    OPS_ANSWERS,
+    SETTINGS_APPLIED,
 )
