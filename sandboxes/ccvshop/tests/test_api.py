@@ -161,6 +161,48 @@ async def test_order_and_rows_carry_the_documented_fields_and_decimal_money(
     assert one["discount"] == 5 and one["order_id"] == order["id"]
 
 
+async def test_every_field_the_mapping_reads_can_be_seeded(sandbox: Sandbox) -> None:
+    order = await sandbox.control.seed_order(
+        rows=[
+            {
+                "product_name": "Koffiemolen",
+                "product_number": "MOLEN",
+                "sub_product_number": "MOLEN-RVS",
+                "sub_sku_number": "SKU-RVS",
+                "sub_ean_number": "8712345000011",
+                "count": 2,
+                "price": "89.00",
+                "discount": "4.00",
+                "tax": 21,
+                "attributes": [
+                    {"option_name": "Kleur", "value_name": "RVS", "price": "10.00"},
+                    {"option_name": "Garantie", "value_name": "3 jaar"},
+                ],
+            }
+        ],
+        shipping="6.95",
+        shipping_taxes_included=False,
+        create_date="2026-10-01T08:30:00Z",
+    )
+    got = decoded(await sandbox.call("GET", f"{ORDERS}/{order['id']}"))
+    assert got["create_date"] == "2026-10-01T08:30:00Z"
+    assert got["shipping_taxes_included"] is False
+    # 2 x (89 - 4 + 10) = 190 with 21 % inside: 32.98; shipping 6.95 without VAT.
+    assert (got["total_price"], got["total_tax"]) == (Decimal("196.95"), Decimal("32.98"))
+    [row] = decoded(await sandbox.call("GET", f"{ORDERS}/{order['id']}/orderrows"))["items"]
+    assert (row["sub_product_number"], row["sub_sku_number"]) == ("MOLEN-RVS", "SKU-RVS")
+    assert row["total_price"] == 190 and row["total_extra_option_price"] == 20
+    assert row["price_with_attributes"] == 95
+    assert [(a["option_name"], a["value_name"], a["price"]) for a in row["attributes"]] == [
+        ("Kleur", "RVS", 10),
+        ("Garantie", "3 jaar", 0),
+    ]
+    assert len({a["id"] for a in row["attributes"]}) == 2
+    edited = await sandbox.control.edit_order(order["id"], shipping="0")
+    [kept] = await sandbox.control.rows(edited["id"])
+    assert kept["attributes"][0]["value_name"] == "RVS", "an edit keeps the options"
+
+
 async def test_unknown_ids_resources_and_methods(sandbox: Sandbox) -> None:
     missing = await sandbox.call("GET", f"{ORDERS}/1")
     assert missing.status_code == 404 and decoded(missing)["status"] == 404

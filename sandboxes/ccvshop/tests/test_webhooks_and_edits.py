@@ -86,6 +86,18 @@ async def test_address_body_signature_mode(sandbox: Sandbox, receiver: Receiver)
     assert headers["x-hash"] == webhook_signature(hook["key"], body, receiver.url)
 
 
+async def test_base64_signature_mode_models_a_changed_scheme(
+    sandbox: Sandbox, receiver: Receiver
+) -> None:
+    hook = await _register(sandbox, "orders.created", receiver.url)
+    await sandbox.control.configure(webhook_signature="base64_body")
+    await sandbox.control.seed_order()
+    await sandbox.control.deliveries()
+    headers, body = receiver.received[0]
+    assert headers["x-hash"] == webhook_signature(hook["key"], body, base64_digest=True)
+    assert headers["x-hash"] != webhook_signature(hook["key"], body)
+
+
 async def test_paused_and_failed_deliveries_are_never_retried(
     sandbox: Sandbox, receiver: Receiver
 ) -> None:

@@ -25,15 +25,18 @@ from koppel_contracts import (
     ShopOptions,
     ShopSystem,
 )
+from koppel_ingest import webhook_address
+from koppel_ingest.states import MongoStateStore
+from koppel_ingest_ccv.adapter import CcvWebhooks
 from koppel_ingest_ccv.app import build
 from koppel_ingest_ccv.settings import IngestCcvSettings
-from koppel_ingest_ccv.state import ConnectionStates
-from koppel_ingest_ccv.webhooks import webhook_address
 from koppel_sandbox_ccvshop import ApiKey, CcvShopControl, CcvShopState, create_app
 from koppel_sandbox_kit import free_port, serve
 from koppel_testkit import publish_raw, read_events
 from pydantic import BaseModel
 from pymongo import AsyncMongoClient
+
+from .ccv_harness import CcvHarness
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,6 +56,14 @@ async def shop() -> AsyncIterator[Shop]:
     state = CcvShopState()
     async with serve(create_app(state)) as url, CcvShopControl(url) as control:
         yield Shop(url, state, control, await control.create_api_key())
+
+
+@pytest.fixture
+async def harness(shop: Shop, secrets_key: str) -> AsyncIterator[CcvHarness]:
+    """The sandbox as the ingest runtime's contract suite drives it (no Kafka, no MongoDB)."""
+    harness = CcvHarness(shop.url, shop.control, shop.key, SecretBox(secrets_key))
+    yield harness
+    await harness.adapter.aclose()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
@@ -76,7 +87,7 @@ class Koppel:
 
     @property
     def webhook_url(self) -> str:
-        return webhook_address(self.settings.public_base_url, CONNECTION_ID)
+        return webhook_address(self.settings.public_base_url, CcvWebhooks.route, CONNECTION_ID)
 
     async def connect(
         self,
@@ -118,7 +129,7 @@ class Koppel:
             await self.registered(version)
 
     async def registered(self, version: int = 1) -> None:
-        states = ConnectionStates(self.service.db)
+        states = MongoStateStore(self.service.db)
 
         async def done() -> bool:
             state = await states.get(CONNECTION_ID)

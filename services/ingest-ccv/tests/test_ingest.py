@@ -15,7 +15,8 @@ from koppel_contracts import (
     order_content_hash,
     order_event_id,
 )
-from koppel_ingest_ccv.state import ConnectionStates, OrderStore
+from koppel_ingest.states import MongoStateStore
+from koppel_ingest.store import MongoOrderStore
 from koppel_sandbox_ccvshop import webhook_signature
 
 from .conftest import CONNECTION_ID, Koppel, eventually
@@ -90,7 +91,7 @@ async def test_forged_webhook_is_refused_and_publishes_nothing(start_koppel: Sta
     assert (forged.status_code, unsigned.status_code) == (401, 401)
     assert forged.json() == {"error": "invalid webhook signature"}
     assert await koppel.order_events(at_least=0, settle=3.0) == []
-    assert await OrderStore(koppel.service.db).seen_order(CONNECTION_ID, order["id"]) is None
+    assert await MongoOrderStore(koppel.service.db).source(CONNECTION_ID, str(order["id"])) is None
 
 
 async def test_missed_webhook_is_caught_by_the_poll(start_koppel: Start) -> None:
@@ -227,7 +228,7 @@ async def test_invalid_credentials_publish_one_connection_broken_alert(
     )
     assert alert.component == "ingest-ccv" and alert.connection_id == CONNECTION_ID
     assert "API-sleutel" in alert.reason and "nieuwe API-sleutel" in alert.suggestion
-    state = await ConnectionStates(koppel.service.db).get(CONNECTION_ID)
+    state = await MongoStateStore(koppel.service.db).get(CONNECTION_ID)
     assert state is not None and state.broken_cause == alert.cause_id
     refused = (await shop.control.counters())["auth_refused"]
     assert refused >= 1
@@ -239,7 +240,7 @@ async def test_invalid_credentials_publish_one_connection_broken_alert(
     assert (await shop.control.counters())["auth_refused"] == refused
 
     await koppel.connect(version=2)
-    state = await ConnectionStates(koppel.service.db).get(CONNECTION_ID)
+    state = await MongoStateStore(koppel.service.db).get(CONNECTION_ID)
     assert state is not None and not state.broken
     events = await koppel.order_events(settle=1.0)
     assert len(events) == 1, "the order paid while the connection was broken is caught up"
@@ -262,8 +263,9 @@ async def test_malformed_order_becomes_one_ingest_failure(start_koppel: Start) -
     assert alert.order_ref == str(order["id"]) and "totals.total_incl_vat" in alert.reason
     assert alert.order is not None and alert.order.total_incl_vat == Decimal("12.34")
     assert await koppel.order_events(at_least=0, settle=0.5) == []
-    failures = koppel.service.db["ingest_failures"]
-    assert await failures.count_documents({"ccv_order_id": order["id"]}) == 1
+    failures = await MongoOrderStore(koppel.service.db).failures(CONNECTION_ID)
+    assert [(f.source_order_id, f.order_ref) for f in failures] == [(str(order["id"]),) * 2]
+    assert "totals.total_incl_vat" in failures[0].reason
 
 
 async def test_trigger_statuses_decide_when_an_order_is_published(start_koppel: Start) -> None:

@@ -12,15 +12,11 @@ from typing import Any
 
 import pytest
 from koppel_contracts import OrderStatus
+from koppel_ingest import booking_fingerprint
+from koppel_ingest_ccv.amounts import MappingError, allocate
 from koppel_ingest_ccv.client import parse_json
-from koppel_ingest_ccv.mapping import (
-    MappingError,
-    Trigger,
-    allocate,
-    booking_fingerprint,
-    map_order,
-    resource_fingerprint,
-)
+from koppel_ingest_ccv.mapping import map_order
+from koppel_ingest_ccv.orders import Trigger, resource_fingerprint
 from pydantic import ValidationError
 
 FIXTURES = Path(__file__).parent / "fixtures"

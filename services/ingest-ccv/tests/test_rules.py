@@ -1,72 +1,79 @@
-"""The small rules that decide what gets published and what the poll re-reads."""
+"""What a CCV order and a CCV list item tell the runtime: bookable (the connection's
+trigger), cancelled, its number, whether the list item changed. Pure, no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
-from koppel_contracts import OrderEventKind, OrderStatus
-from koppel_ingest_ccv.handlers import cancelled_version, next_kind, supersedes
-from koppel_ingest_ccv.mapping import Trigger
-from koppel_ingest_ccv.reconcile import decide_recheck, window_start
-from koppel_ingest_ccv.state import OrderRef
-from koppel_testkit import make_order
+import pytest
+from koppel_ingest import OrderUnreadable
+from koppel_ingest_ccv.orders import Trigger, candidate, observe
 
-UNPUBLISHED = OrderRef(
-    connection_id="c1",
-    order_ref="100",
-    ccv_ordernumber=7,
-    source_order_id="100",
-    revision=0,
-    fingerprint=None,
-    cancelled=False,
-    last_order=None,
-    outbox=None,
-)
-PUBLISHED = replace(UNPUBLISHED, revision=1, fingerprint="f1")
-
-
-def test_next_kind() -> None:
-    assert next_kind(UNPUBLISHED, "f1", bookable=False) is None
-    assert next_kind(UNPUBLISHED, "f1", bookable=True) == OrderEventKind.CREATED
-    assert next_kind(PUBLISHED, "f1", bookable=True) is None, "nothing changed"
-    assert next_kind(PUBLISHED, "f2", bookable=False) == OrderEventKind.AMENDED
-    assert next_kind(replace(PUBLISHED, cancelled=True), "f2", bookable=True) is None
+PAID = {
+    "id": 339400001,
+    "ordernumber": 7,
+    "ordernumber_full": "DB-7",
+    "is_completed": True,
+    "paid": True,
+    "status": 1,
+    "create_date": "2026-11-20T10:00:00Z",
+    "total_price": Decimal("66.95"),
+    "currency": "EUR",
+    "customer": {"billingaddress": {"full_name": "Anna de Vries"}},
+}
+TRIGGER = Trigger.parse(["paid"])
 
 
-def test_supersedes_only_on_a_new_ccv_id() -> None:
-    assert supersedes(PUBLISHED, "100") is None
-    assert supersedes(PUBLISHED, "101") == "100"
-
-
-def test_a_cancellation_carries_the_order_as_booked() -> None:
-    order = make_order(order_id="100")
-    cancelled = cancelled_version(order)
-    assert (cancelled.status, cancelled.source_status) == (OrderStatus.CANCELLED, "8")
-    assert cancelled.lines == order.lines and cancelled.totals == order.totals
-
-
-def test_poll_window_starts_at_the_connection_or_the_window() -> None:
-    now = datetime(2026, 11, 23, 12, 0, 0, 654321, tzinfo=UTC)
-    assert window_start(now, now - timedelta(days=30), 14) == datetime(
-        2026, 11, 9, 12, 0, 0, tzinfo=UTC
+def test_a_paid_order_is_bookable_and_keeps_what_the_runtime_needs() -> None:
+    order = observe(PAID, TRIGGER)
+    assert (order.source_order_id, order.order_number, order.lookup_key) == (
+        "339400001",
+        "DB-7",
+        "7",
     )
-    connected = now - timedelta(hours=2)
-    assert window_start(now, connected, 14) == connected.replace(microsecond=0)
+    assert order.bookable and not order.cancelled and order.placed
+    assert order.placed_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    assert order.source_status == "1" and order.payload is PAID
+    assert order.summary is not None and order.summary.customer_name == "Anna de Vries"
 
 
-def test_which_known_orders_the_poll_re_reads() -> None:
-    paid = {"is_completed": True, "paid": True, "status": 1}
-    unpaid = {**paid, "paid": False}
-    trigger = Trigger.parse(["paid"])
+def test_unfinished_cancelled_and_unpaid_orders() -> None:
+    basket = observe(
+        {
+            **PAID,
+            "is_completed": False,
+            "ordernumber": None,
+            "ordernumber_full": None,
+            "status": None,
+        },
+        TRIGGER,
+    )
+    assert not basket.placed and not basket.bookable and basket.lookup_key is None
+    cancelled = observe({**PAID, "status": 8}, TRIGGER)
+    assert cancelled.cancelled and not cancelled.bookable, "a cancelled order is never bookable"
+    assert not observe({**PAID, "paid": False}, TRIGGER).bookable
+    assert observe({**PAID, "paid": False, "status": 5}, Trigger.parse(["5"])).bookable
 
-    def recheck(order: dict[str, object], **state: bool) -> bool:
-        known = {"published": True, "cancelled": False, "is_current": True, "changed": False}
-        return decide_recheck(order=order, trigger=trigger, **{**known, **state})
 
-    assert recheck(paid, published=False) and not recheck(unpaid, published=False)
-    assert not recheck(paid), "published and unchanged"
-    assert recheck(paid, changed=True)
-    assert recheck({**paid, "status": 8})
-    assert not recheck({**paid, "status": 8}, cancelled=True)
-    assert not recheck({**paid, "status": 8}, is_current=False), "an id an edit replaced"
+def test_an_order_whose_date_is_unreadable_is_an_ingest_failure_naming_its_number() -> None:
+    with pytest.raises(OrderUnreadable, match="create_date") as unreadable:
+        observe({**PAID, "create_date": "gisteren"}, TRIGGER)
+    assert unreadable.value.number == "DB-7"
+
+
+def test_the_list_item_fingerprint_follows_amounts_and_customer_not_progress() -> None:
+    def fingerprint(**changes: Any) -> str | None:
+        return candidate({**PAID, **changes}, TRIGGER).fingerprint
+
+    assert fingerprint(status=5) == fingerprint(), "progress is not a change"
+    assert fingerprint(total_price=Decimal(70)) != fingerprint()
+    assert fingerprint(customer={"email": "x@y.nl"}) != fingerprint()
+    item = candidate({**PAID, "status": 8}, TRIGGER)
+    assert (item.order_number, item.bookable, item.cancelled) == ("DB-7", False, True)
+
+
+def test_triggers_are_alternatives_and_unknown_entries_are_ignored() -> None:
+    trigger = Trigger.parse(["paid", " 5 ", "bogus"])
+    assert (trigger.paid, trigger.statuses) == (True, frozenset({5}))

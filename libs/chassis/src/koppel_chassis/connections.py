@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from faststream.kafka import KafkaMessage
-from koppel_contracts import CONNECTIONS, ConnectionSettings, ConnectionSettingsEvent
+from koppel_contracts import (
+    CONNECTIONS,
+    SETTINGS_APPLIED,
+    ConnectionSettings,
+    ConnectionSettingsEvent,
+    SettingsApplied,
+    SourceSystem,
+    make_event_id,
+)
 
 from .mongo import AsyncCollection, Document, DuplicateKeyError, IndexSpec
 from .service import Service
@@ -113,6 +121,20 @@ class ConnectionStore:
         return found
 
 
+def applied(service: Service, event: ConnectionSettingsEvent) -> SettingsApplied:
+    component = service.settings.service_name
+    return SettingsApplied(
+        event_id=make_event_id(
+            "settings_applied", component, event.connection_id, str(event.version)
+        ),
+        occurred_at=datetime.now(UTC),
+        connection_id=event.connection_id,
+        source_system=SourceSystem.KOPPEL,
+        component=component,
+        version=event.version,
+    )
+
+
 def follow_connections(
     service: Service, store: ConnectionStore, on_change: SettingsChanged | None = None
 ) -> None:
@@ -138,3 +160,5 @@ def follow_connections(
             )
             if on_change:
                 await on_change(event.connection_id, event.settings)
+            # Tell whoever shows the settings (the dashboard) that this service has them.
+            await service.publisher.publish(SETTINGS_APPLIED, applied(service, event))

@@ -67,9 +67,11 @@ class CcvShopControl:
     # --- orders -------------------------------------------------------------
 
     async def seed_order(self, **spec: Any) -> CcvJson:
-        """A completed checkout. Any of: rows, customer, coupon, shipping,
-        shipping_tax_percentage, paymethod, paymethod_costs, credit_point_discount,
-        extra_costs, order_row_taxes_included, paid, status, is_completed, overrides."""
+        """A completed checkout. Any of: rows (with sub_product_number, sub_sku_number,
+        attributes), customer, coupon, shipping, shipping_tax_percentage,
+        shipping_taxes_included, paymethod, paymethod_costs, credit_point_discount,
+        extra_costs, order_row_taxes_included, currency, create_date, paid, status,
+        is_completed, overrides."""
         result: CcvJson = await self._call("POST", "/orders", spec)
         return result
 

@@ -49,7 +49,7 @@ def order(o: Order, base: str) -> dict[str, Any]:
         "paymethod_label": o.paymethod["label"],
         "taxes_included": True,
         "order_row_taxes_included": o.order_row_taxes_included,
-        "shipping_taxes_included": True,
+        "shipping_taxes_included": o.shipping_taxes_included,
         "shipping_tax_percentage": o.shipping_tax_percentage,
         "is_intra_community_order": False,
         "total_orderrow_price": totals.total_orderrow_price,
@@ -107,6 +107,7 @@ def order(o: Order, base: str) -> dict[str, Any]:
 
 def row(o: Order, r: Row, base: str) -> dict[str, Any]:
     unit = r.price - r.discount
+    with_options = unit + r.option_price
     return {
         "href": _href(base, "orderrows", r.id),
         "id": r.id,
@@ -115,8 +116,8 @@ def row(o: Order, r: Row, base: str) -> dict[str, Any]:
         "product_name": r.product_name,
         "product_name_google": "",
         "product_number": r.product_number,
-        "sub_product_number": "",
-        "sub_sku_number": "",
+        "sub_product_number": r.sub_product_number,
+        "sub_sku_number": r.sub_sku_number,
         "sub_ean_number": r.sub_ean_number,
         "product_id": r.product_id,
         "product_href": _href(base, "products", r.product_id),
@@ -137,12 +138,20 @@ def row(o: Order, r: Row, base: str) -> dict[str, Any]:
         "original_price": unit,
         "selling_price": unit,
         "price_without_discount": r.price,
-        "price_without_discount_with_attributes": r.price,
-        "price_with_attributes": unit,
+        "price_without_discount_with_attributes": r.price + r.option_price,
+        "price_with_attributes": with_options,
         "total_price": r.total_price,
-        "total_extra_option_price": ZERO,
+        "total_extra_option_price": r.count * r.option_price,
         "total_price_with_attributes": r.total_price,
-        "attributes": [],
+        "attributes": [
+            {
+                "id": option.id,
+                "option_name": option.option_name,
+                "value_name": option.value_name,
+                "price": option.price,
+            }
+            for option in r.options
+        ],
         "uploads": [],
         "parent": {"href": _href(base, "orders", o.id)},
     }

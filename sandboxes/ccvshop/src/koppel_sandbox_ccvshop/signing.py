@@ -3,11 +3,13 @@
 Requests and responses: hex HMAC-SHA512, keyed with the API secret, over
 `<public>|<METHOD>|<URI with query>|<body>|<x-date>`. Webhook deliveries: the
 exact scheme is unconfirmed; the sandbox signs with the webhook's own `key`
-over the raw body (or, configurably, over `<address>|<body>`).
+over the raw body (or, configurably, over `<address>|<body>`, or base64 instead
+of hex: a scheme clients do not expect, to test what a changed scheme does).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime
@@ -48,10 +50,13 @@ def signed_headers(
     }
 
 
-def webhook_signature(key: str, body: bytes, address: str | None = None) -> str:
-    """Hex HMAC-SHA512 with the webhook key over the body (or `address|body`)."""
+def webhook_signature(
+    key: str, body: bytes, address: str | None = None, *, base64_digest: bool = False
+) -> str:
+    """Hex (or base64) HMAC-SHA512 with the webhook key over the body (or `address|body`)."""
     message = body if address is None else address.encode() + b"|" + body
-    return hmac.new(key.encode(), message, hashlib.sha512).hexdigest()
+    digest = hmac.new(key.encode(), message, hashlib.sha512)
+    return base64.b64encode(digest.digest()).decode() if base64_digest else digest.hexdigest()
 
 
 def same(a: str, b: str) -> bool:

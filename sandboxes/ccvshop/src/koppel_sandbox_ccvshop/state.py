@@ -8,6 +8,7 @@ status changed) call the registered listeners with the event name and order;
 from __future__ import annotations
 
 import copy
+import dataclasses
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def _moment(value: Any) -> datetime | None:
+    """A seeded timestamp (ISO-8601, UTC when no zone is given), to the second."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
 def _decimal(value: Any, default: str = "0") -> Decimal:
     if value is None:
         return Decimal(default)
@@ -52,6 +62,16 @@ class ApiCredentials:
 
 
 @dataclass
+class Option:
+    """A chosen product option (`attributes` of a row): a surcharge per unit."""
+
+    id: int
+    option_name: str
+    value_name: str
+    price: Decimal = ZERO
+
+
+@dataclass
 class Row:
     id: int
     product_name: str
@@ -62,12 +82,20 @@ class Row:
     tax: Decimal
     product_id: int
     sub_ean_number: str = ""
+    sub_product_number: str = ""
+    sub_sku_number: str = ""
+    options: list[Option] = field(default_factory=list)
     product_type: str = "product"
     weight: Decimal = ZERO
 
     @property
+    def option_price(self) -> Decimal:
+        """The surcharge of the chosen options, per unit."""
+        return sum((option.price for option in self.options), ZERO)
+
+    @property
     def total_price(self) -> Decimal:
-        return cents(self.count * (self.price - self.discount))
+        return cents(self.count * (self.price - self.discount + self.option_price))
 
 
 @dataclass
@@ -97,6 +125,7 @@ class Order:
     coupon: Coupon | None = None
     shipping: Decimal = ZERO
     shipping_tax_percentage: Decimal = Decimal(21)
+    shipping_taxes_included: bool = True  # False: shipping carries no VAT
     paymethod_costs: Decimal = ZERO
     credit_point_discount: Decimal = ZERO
     extra_costs: Decimal = ZERO
@@ -121,7 +150,7 @@ class Order:
             coupon_discount=self.coupon.amount(rows_total) if self.coupon else ZERO,
             credit_point_discount=self.credit_point_discount,
             shipping=self.shipping,
-            shipping_rate=self.shipping_tax_percentage,
+            shipping_rate=self.shipping_tax_percentage if self.shipping_taxes_included else ZERO,
             payment_costs=self.paymethod_costs,
             extra_costs=self.extra_costs,
         )
@@ -161,7 +190,7 @@ class Config:
     auth_failure_status: int = 401
     max_clock_skew_seconds: float = 900.0
     sign_responses: bool = True
-    webhook_signature: Literal["body", "address_body"] = "body"
+    webhook_signature: Literal["body", "address_body", "base64_body"] = "body"
     default_page_size: int = 50
     max_page_size: int = 250
     ordernumber_prefix: str | None = None
@@ -224,6 +253,7 @@ class CcvShopState:
         self._next_order_id = 339_400_001
         self._next_row_id = 1_203_000_001
         self._next_webhook_id = 5_100_001
+        self._next_option_id = 880_001
         self._next_ordernumber = 1
 
     # --- credentials --------------------------------------------------------
@@ -288,11 +318,24 @@ class CcvShopState:
                     tax=_decimal(spec.get("tax"), "21"),
                     product_id=int(spec.get("product_id", 70_000_000 + row_id % 1_000_000)),
                     sub_ean_number=str(spec.get("sub_ean_number", "")),
+                    sub_product_number=str(spec.get("sub_product_number", "")),
+                    sub_sku_number=str(spec.get("sub_sku_number", "")),
+                    options=[self._option(o) for o in spec.get("attributes") or []],
                     product_type=str(spec.get("product_type", "product")),
                     weight=_decimal(spec.get("weight"), "0.5"),
                 )
             )
         return rows
+
+    def _option(self, spec: dict[str, Any]) -> Option:
+        option_id = int(spec.get("id") or self._next_option_id)
+        self._next_option_id += 1
+        return Option(
+            id=option_id,
+            option_name=str(spec["option_name"]),
+            value_name=str(spec["value_name"]),
+            price=_decimal(spec.get("price")),
+        )
 
     def seed_order(self, spec: dict[str, Any]) -> Order:
         """A completed checkout (unless `is_completed: false`), with realistic defaults."""
@@ -303,7 +346,7 @@ class CcvShopState:
             id=order_id,
             ordernumber=self._next_ordernumber,
             ordernumber_prefix=self.config.ordernumber_prefix,
-            create_date=self.clock(),
+            create_date=_moment(spec.get("create_date")) or self.clock(),
             rows=self._rows(spec.get("rows") or defaults.DEFAULT_ROWS),
             customer=defaults.customer(spec.get("customer")),
             paymethod=defaults.paymethod(spec.get("paymethod", "PspIdeal")),
@@ -313,6 +356,7 @@ class CcvShopState:
             coupon=_coupon(coupon) if coupon else None,
             shipping=_decimal(spec.get("shipping"), "4.95"),
             shipping_tax_percentage=_decimal(spec.get("shipping_tax_percentage"), "21"),
+            shipping_taxes_included=bool(spec.get("shipping_taxes_included", True)),
             paymethod_costs=_decimal(spec.get("paymethod_costs")),
             credit_point_discount=_decimal(spec.get("credit_point_discount")),
             extra_costs=_decimal(spec.get("extra_costs")),
@@ -445,6 +489,9 @@ def _row_spec(row: Row) -> dict[str, Any]:
         "tax": row.tax,
         "product_id": row.product_id,
         "sub_ean_number": row.sub_ean_number,
+        "sub_product_number": row.sub_product_number,
+        "sub_sku_number": row.sub_sku_number,
+        "attributes": [dataclasses.asdict(option) for option in row.options],
         "product_type": row.product_type,
         "weight": row.weight,
     }

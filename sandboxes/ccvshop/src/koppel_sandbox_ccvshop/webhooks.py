@@ -44,11 +44,12 @@ class WebhookSender:
         for hook in list(state.webhooks.values()):
             if not hook.is_active or hook.event != event:
                 continue
-            signed_over = hook.address if state.config.webhook_signature == "address_body" else None
-            headers = {
-                "content-type": "application/json",
-                "x-hash": webhook_signature(hook.key, body.encode(), signed_over),
-            }
+            scheme = state.config.webhook_signature
+            signed_over = hook.address if scheme == "address_body" else None
+            signature = webhook_signature(
+                hook.key, body.encode(), signed_over, base64_digest=scheme == "base64_body"
+            )
+            headers = {"content-type": "application/json", "x-hash": signature}
             delivery = state.record_delivery(hook, order, body, headers)
             if state.webhooks_paused:
                 delivery.status = "paused"

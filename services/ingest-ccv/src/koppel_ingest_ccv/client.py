@@ -6,8 +6,8 @@
   429 and network errors are retried with backoff; 401/403 become a
   CredentialsError that names the key; anything else is permanent.
 - CCV limits each resource and method to 150 GET / 100 writes per minute
-  (§10). Each resource gets its own leaky bucket, sized so that no window of
-  that length ever sees more than the budget (see `budget_limiter`).
+  (§10): the runtime's request budget (`koppel_ingest.RequestBudget`) keeps a
+  leaky bucket per resource and method, spent on every attempt.
 - JSON is parsed with Decimal for every number, so money never passes through
   a binary float.
 """
@@ -22,14 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from aiolimiter import AsyncLimiter
-from koppel_chassis import CredentialsError, PermanentError, PolicyClient
+from koppel_chassis import CredentialsError, PermanentError
+from koppel_ingest import BudgetedPolicyClient, RequestBudget
 from pydantic import SecretStr
 
 from .signing import format_date, request_signature
 
 API_PREFIX = "/api/rest/v1"
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CcvJson = dict[str, Any]
 
@@ -52,52 +51,6 @@ def rate_limit_resource(path: str) -> str:
     """What CCV counts a request against: the last non-numeric segment after /api/rest/v1."""
     names = [s for s in path.split(API_PREFIX, 1)[-1].split("/") if s and not s.isdigit()]
     return names[-1] if names else "root"
-
-
-def budget_limiter(per_window: int, window_seconds: float) -> AsyncLimiter:
-    """A leaky bucket that admits at most `per_window` requests in ANY `window_seconds`.
-
-    AsyncLimiter(capacity, period) lets a burst of `capacity` through and then
-    `capacity / period` per second, so a window can see capacity * (1 + window/period).
-    A tenth of the budget as burst and the period that makes that exactly
-    `per_window` keeps us under CCV's fixed windows wherever they start.
-    """
-    if per_window < 2:
-        raise ValueError("a request budget needs at least 2 requests per window")
-    burst = max(1, per_window // 10)
-    return AsyncLimiter(burst, window_seconds * burst / (per_window - burst))
-
-
-class RequestBudget:
-    def __init__(self, get_per_window: int, write_per_window: int, window_seconds: float) -> None:
-        self.get_per_window = get_per_window
-        self.write_per_window = write_per_window
-        self.window_seconds = window_seconds
-        self._limiters: dict[tuple[str, str], AsyncLimiter] = {}
-
-    async def acquire(self, method: str, url: str) -> None:
-        method = method.upper()
-        key = (rate_limit_resource(urlsplit(url).path), method)
-        limiter = self._limiters.get(key)
-        if limiter is None:
-            per_window = self.write_per_window if method in WRITE_METHODS else self.get_per_window
-            limiter = self._limiters[key] = budget_limiter(per_window, self.window_seconds)
-        await limiter.acquire()
-
-
-class BudgetedPolicyClient(PolicyClient):
-    """The chassis policy, with a budget per resource instead of one global rate.
-
-    Every attempt — retries included — spends budget, because CCV counts them.
-    """
-
-    def __init__(self, client: httpx.AsyncClient, *, budget: RequestBudget, **options: Any):
-        super().__init__(client, **options)
-        self.budget = budget
-
-    async def send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        await self.budget.acquire(method, url)
-        return await super().send_once(method, url, **kwargs)
 
 
 class CcvAuth(httpx.Auth):
@@ -173,7 +126,9 @@ class CcvClient:
         self.http = BudgetedPolicyClient(
             http,
             name="ccvshop",
-            budget=RequestBudget(get_budget, write_budget, budget_window_seconds),
+            budget=RequestBudget(
+                get_budget, write_budget, budget_window_seconds, rate_limit_resource
+            ),
             max_attempts=max_attempts,
         )
 

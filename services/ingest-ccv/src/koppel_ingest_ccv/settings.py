@@ -1,13 +1,16 @@
-"""Settings of ingest-ccv (environment variables with the KOPPEL_INGEST_CCV_ prefix)."""
+"""Settings of ingest-ccv (environment variables with the KOPPEL_INGEST_CCV_ prefix).
+
+The runtime's shared knobs come from `koppel_ingest.IngestSettings`; the poll keeps its
+CCV name (the *reconciliation* poll: webhooks come first) and its variable names."""
 
 from __future__ import annotations
 
-from koppel_chassis import ServiceSettings
+from koppel_ingest import IngestSettings, PollPolicy
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
-class IngestCcvSettings(ServiceSettings):
+class IngestCcvSettings(IngestSettings):
     model_config = SettingsConfigDict(env_prefix="KOPPEL_INGEST_CCV_", extra="ignore")
 
     service_name: str = "ingest-ccv"
@@ -38,3 +41,10 @@ class IngestCcvSettings(ServiceSettings):
     ccv_verify_response_signatures: bool = Field(
         default=True, description="Check CCV's x-hash on every successful response"
     )
+
+    def poll_policy(self) -> PollPolicy:
+        return self.policy(
+            self.reconcile_interval_seconds,
+            self.reconcile_window_days,
+            self.reconcile_lease_seconds,
+        )

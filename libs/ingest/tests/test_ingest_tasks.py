@@ -2,7 +2,7 @@
 
 import asyncio
 
-from koppel_ingest_ccv.webhooks import BackgroundTasks
+from koppel_ingest import BackgroundTasks
 
 
 async def test_no_more_than_max_running_at_once() -> None:

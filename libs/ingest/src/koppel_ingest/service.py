@@ -1,0 +1,72 @@
+"""An ingest service on the runtime: receive (webhooks, the leased poll) -> normalise (the
+adapter) -> publish on `shop.orders.v1` (alerts on `ops.alerts.v1`); follow connection
+settings. A service only says how to build its adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from koppel_chassis import ConnectionStore, IndexSpec, LeaseStore, SecretBox, Service
+from koppel_chassis import follow_connections as follow
+from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
+
+from . import states, store
+from .adapter import ShopAdapter
+from .runtime import IngestRuntime
+from .settings import IngestSettings
+
+LEASES = "leases"
+
+AdapterFactory = Callable[[Service, SecretBox], ShopAdapter]
+
+
+def build_ingest_service(
+    settings: IngestSettings,
+    make_adapter: AdapterFactory,
+    *,
+    indexes: Sequence[IndexSpec] = (),
+) -> Service:
+    service = Service(settings, indexes=[*store.INDEXES, *states.INDEXES, *indexes])
+    box = SecretBox(settings.secrets_key)  # fails fast when no key is configured
+    adapter = make_adapter(service, box)
+    # Every webhook looks its connection up: answers are reused for a moment (this
+    # process' own changes drop them at once).
+    connections = ConnectionStore(
+        service.db[CONNECTIONS_COLLECTION], cache_seconds=settings.settings_cache_seconds
+    )
+    runtime = IngestRuntime(
+        adapter,
+        settings.poll_policy(),
+        store=store.MongoOrderStore(service.db),
+        states=states.MongoStateStore(service.db),
+        connections=connections,
+        publisher=service.publisher,
+        leases=LeaseStore(service.db[LEASES]),
+        box=box,
+        public_base_url=settings.public_base_url if adapter.webhooks is not None else None,
+        webhook_workers=settings.webhook_workers,
+    )
+    service.runtime = runtime  # type: ignore[attr-defined]  # for tests and operators
+
+    # receive: the shop's webhooks, answered at once and processed in the background
+    for route in runtime.routes():
+        service.add_route(route)
+
+    # connection settings: new credentials take effect at once, webhooks are registered
+    follow(service, connections, runtime.on_settings)
+
+    # whatever a webhook missed (or a poll-only shop has), the poll finds
+    @service.loop("poll")
+    async def poll() -> None:
+        await runtime.run_forever()
+
+    # webhook work in flight finishes while the broker can still publish
+    @service.on_stopping
+    async def drain() -> None:
+        await runtime.tasks.drain(settings.drain_seconds)
+
+    @service.on_stop
+    async def close() -> None:
+        await runtime.aclose(drain_seconds=0)
+
+    return service
