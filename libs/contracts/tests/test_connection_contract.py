@@ -1,5 +1,12 @@
+from decimal import Decimal
+
 import pytest
-from koppel_contracts import ConnectionSettings, ConnectionSettingsEvent
+from koppel_contracts import (
+    BookingMode,
+    ConnectionSettings,
+    ConnectionSettingsEvent,
+    ConsumerDebtor,
+)
 from pydantic import ValidationError
 
 
@@ -87,3 +94,39 @@ def test_new_settings_events_say_schema_version_2() -> None:
     event = ConnectionSettingsEvent.of("c1", settings, 1)
     assert event.schema_version == 2
     assert "mapping" not in event.model_dump(exclude_none=True)["settings"]
+
+
+def _bol(ledger: dict | None = None) -> dict:
+    data = _settings("enc:v1:abc")
+    data["shop"] = {
+        "system": "bol",
+        "base_url": "https://api.bol.com",
+        "account_id": "client-id",
+        "credentials": {"client_secret": "enc:v1:abc"},
+        "options": {"vat_by_ean": {"8712345678906": "9"}},
+    }
+    if ledger:
+        data["ledger"].update(ledger)
+    return data
+
+
+def test_bol_connections_default_to_a_collective_debtor_and_octopus_sales_bookings() -> None:
+    settings = ConnectionSettings.model_validate(_bol())
+    assert settings.ledger.booking.consumers == ConsumerDebtor.COLLECTIVE
+    assert settings.ledger.octopus.booking_mode == BookingMode.SALES
+    assert settings.shop.options.vat_by_ean == {"8712345678906": Decimal("9")}
+    again = ConnectionSettings.model_validate_json(settings.model_dump_json())
+    assert again == settings, "the chosen defaults are written out and read back the same"
+
+
+def test_a_merchants_own_choice_for_bol_is_kept() -> None:
+    chosen = _bol({"booking": {"consumers": "own"}, "octopus": {"booking_mode": "invoice"}})
+    settings = ConnectionSettings.model_validate(chosen)
+    assert settings.ledger.booking.consumers == ConsumerDebtor.OWN
+    assert settings.ledger.octopus.booking_mode == BookingMode.INVOICE
+
+
+def test_other_shops_keep_a_debtor_per_consumer_and_concept_invoices() -> None:
+    settings = ConnectionSettings.model_validate(_settings("enc:v1:abc"))
+    assert settings.ledger.booking.consumers == ConsumerDebtor.OWN
+    assert settings.ledger.octopus.booking_mode == BookingMode.INVOICE

@@ -33,6 +33,7 @@ from .connection import (
     ChargeVat,
     ConnectionSettings,
     ConnectionSettingsEvent,
+    ConsumerDebtor,
     EncryptedSecret,
     Language,
     LedgerConnection,
@@ -58,6 +59,7 @@ from .envelope import (
     canonical_json,
     content_hash,
     make_event_id,
+    stable_dump,
     utcnow,
 )
 from .money import CENT, Money, Quantity, VatRate, round_cents, summing_tolerance
@@ -72,6 +74,7 @@ from .order import (
     OrderLine,
     OrderStatus,
     OrderTotals,
+    VatRateSource,
     order_content_hash,
     order_event_id,
 )
@@ -125,6 +128,7 @@ __all__ = [
     "ConnectionRequest",
     "ConnectionSettings",
     "ConnectionSettingsEvent",
+    "ConsumerDebtor",
     "ContractModel",
     "Customer",
     "EncryptedSecret",
@@ -167,6 +171,7 @@ __all__ = [
     "Topic",
     "VatAccountMapping",
     "VatRate",
+    "VatRateSource",
     "VatTreatment",
     "canonical_json",
     "content_hash",
@@ -178,6 +183,7 @@ __all__ = [
     "order_key",
     "round_cents",
     "split_order_key",
+    "stable_dump",
     "summing_tolerance",
     "utcnow",
 ]

@@ -74,6 +74,18 @@ class OssVat(StrEnum):
     SHOP_COUNTRY = "shop_country"
 
 
+class ConsumerDebtor(StrEnum):
+    """Which debtor a consumer's order (no company, no VAT number) is booked on.
+
+    Business buyers always get their own debtor. `collective`: one debtor per connection
+    for every consumer, the default for Bol.com, whose customer e-mail is an alias per order
+    (matching by it would make a debtor per order); `own`: a debtor per customer.
+    """
+
+    OWN = "own"
+    COLLECTIVE = "collective"
+
+
 class SnelStartMode(StrEnum):
     BOOKING = "booking"
     ORDER = "order"
@@ -93,7 +105,22 @@ class ShopOptions(ContractModel):
         description="Shop states that make an order bookable; 'paid' means the paid flag",
     )
     default_vat_rate: VatRate = Field(
-        default=Decimal("21"), description="For shops that give no VAT rate per line"
+        default=Decimal("21"),
+        description="For shops that give no VAT rate per line (Bol.com) and products in none "
+        "of the tables below; a booking that used it says so",
+    )
+    vat_by_ean: dict[str, VatRate] = Field(
+        default_factory=dict, description="Shops without VAT (Bol.com): EAN -> VAT rate"
+    )
+    vat_by_offer_reference: dict[str, VatRate] = Field(
+        default_factory=dict,
+        description="Shops without VAT (Bol.com): the seller's offer reference -> VAT rate; "
+        "wins over the EAN",
+    )
+    answer_invoice_requests: bool = Field(
+        default=False,
+        description="Bol.com: answer a business buyer's invoice request by uploading the "
+        "invoice of the booking, once per request",
     )
 
     @field_validator("trigger_statuses")
@@ -153,6 +180,16 @@ class BookingOptions(ContractModel):
         default=None,
         description="EU consumers abroad: destination-country VAT (OSS) or the shop country's; "
         "None: destination exactly when vat_accounts has OSS entries",
+    )
+    consumers: ConsumerDebtor = Field(
+        default=ConsumerDebtor.OWN,
+        description="own: a debtor per consumer; collective: one debtor per connection for "
+        "all consumers (default for Bol.com). Business buyers always get their own.",
+    )
+    collective_debtor_name: str | None = Field(
+        default=None,
+        description="The collective debtor's name; None: 'Consumenten <shop>' (e.g. "
+        "'Consumenten Bol.com')",
     )
 
 
@@ -321,6 +358,20 @@ class ConnectionSettings(ContractModel):
     @classmethod
     def _from_version_1(cls, data: Any) -> Any:
         return _upgrade_v1(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _defaults_of_the_shop(self) -> Self:
+        # Bol.com gives a per-order e-mail alias and no invoice: unless the merchant chose
+        # otherwise, consumers share one debtor and Octopus books a sales document.
+        if self.shop.system != ShopSystem.BOL:
+            return self
+        booking = self.ledger.booking
+        if "consumers" not in booking.model_fields_set:
+            object.__setattr__(booking, "consumers", ConsumerDebtor.COLLECTIVE)
+        octopus = self.ledger.octopus
+        if octopus is not None and "booking_mode" not in octopus.model_fields_set:
+            object.__setattr__(octopus, "booking_mode", BookingMode.SALES)
+        return self
 
     @property
     def booking(self) -> BookingOptions:

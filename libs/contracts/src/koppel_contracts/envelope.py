@@ -7,7 +7,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -36,6 +36,11 @@ class ContractModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
+    # Fields added after a model was first published. At their default they are left out
+    # of content hashes, so an order fetched again after an upgrade hashes as before and
+    # is not republished as an amendment of itself.
+    added_fields: ClassVar[frozenset[str]] = frozenset()
+
 
 class Envelope(ContractModel):
     """Fields shared by every event. Concrete events add a literal `event_type`."""
@@ -59,10 +64,35 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def stable_dump(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
+    """`model` as JSON data without the later-added fields that are at their default."""
+    data = model.model_dump(mode="json", exclude=exclude)
+    _strip_added(model, data)
+    return data
+
+
+def _strip_added(model: BaseModel, data: dict[str, Any]) -> None:
+    fields = type(model).model_fields
+    for name in getattr(model, "added_fields", ()):
+        if name in data and getattr(model, name) == fields[name].get_default(
+            call_default_factory=True
+        ):
+            del data[name]
+    for name, value in model:
+        if name not in data:
+            continue
+        if isinstance(value, BaseModel):
+            _strip_added(value, data[name])
+        elif isinstance(value, list | tuple):
+            for item, dumped in zip(value, data[name], strict=True):
+                if isinstance(item, BaseModel):
+                    _strip_added(item, dumped)
+
+
 def content_hash(data: Any) -> str:
     """SHA-256 over the canonical JSON of `data` (a dict or a pydantic model)."""
     if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
+        data = stable_dump(data)
     return hashlib.sha256(canonical_json(data).encode()).hexdigest()
 
 

@@ -60,14 +60,27 @@ class Customer(ContractModel):
         return value.replace(" ", "").replace(".", "").upper()
 
 
+class VatRateSource(StrEnum):
+    """Where a line's VAT rate came from. Bol.com gives none: its ingest reads the rate from
+    the connection's tables, else uses the default rate, and the booking says so."""
+
+    SHOP = "shop"
+    TABLE = "table"
+    DEFAULT = "default"
+
+
 class OrderLine(ContractModel):
+    added_fields = frozenset({"offer_reference", "vat_rate_source"})
+
     sku: str | None = None
     ean: str | None = None
+    offer_reference: str | None = Field(default=None, description="The seller's own reference")
     description: str
     quantity: Quantity
     unit_price_excl_vat: Money
     unit_price_incl_vat: Money
     vat_rate: VatRate
+    vat_rate_source: VatRateSource = VatRateSource.SHOP
     discount_excl_vat: Money = Decimal(0)
     discount_incl_vat: Money = Decimal(0)
     total_excl_vat: Money

@@ -25,6 +25,7 @@ from koppel_contracts import (
     make_event_id,
     order_content_hash,
     order_event_id,
+    stable_dump,
 )
 
 from .adapter import Candidate
@@ -39,7 +40,7 @@ def booking_fingerprint(order: CanonicalOrder) -> str:
 
     A status moving from 'in process' to 'sent' changes nothing to book, so it is not
     republished; any change of lines, amounts, customer or source id is."""
-    return content_hash(order.model_dump(mode="json", exclude=set(PROGRESS_FIELDS)))
+    return content_hash(stable_dump(order, exclude=set(PROGRESS_FIELDS)))
 
 
 # ---- one order ---------------------------------------------------------------------------
