@@ -1,5 +1,5 @@
-"""Benchmark of the CCV Shop → Octopus slice and of SnelStart replays: throughput, latency,
-memory, calls and CPU per booked order, against the raw Kafka floor. Prints numbers;
+"""Benchmark of the CCV Shop → Octopus slice and of SnelStart and Asperion replays: throughput,
+latency, memory, calls and CPU per booked order, against the raw Kafka floor. Prints numbers;
 asserts nothing about time.
 
     uv run python tests/bench/run.py [--orders 100000] [--rate 50] [--duration 30]
@@ -19,6 +19,9 @@ One run, in order:
   5. Octopus API calls per booked order (the sandbox's own call counter);
   6. replay into SnelStart: N historic orders of the tea shop's connection booked by
      ledger-snelstart (SnelStart sandbox limits off, the service's own budget with them);
+  7. replay into Asperion: N historic orders of the chocolatier's connection written as UBL
+     documents by ledger-asperion, then the day's delivery made on request (one ZIP), and
+     its books checked by reading the sealed deliveries back from MongoDB/GridFS;
   CPU milliseconds per booked order of each ledger process in each replay phase (its own
   utime + stime from /proc, before and after the phase);
   then the books are verified in the sandbox (one invoice per order, totals equal) and
@@ -35,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import os
 import platform
@@ -44,6 +48,7 @@ import subprocess
 import sys
 import time
 import uuid
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,20 +56,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis.topic_admin import TopicSpec, ensure_topics, plan_topics
+from koppel_cli.asperion import read_deliveries, read_zip
 from koppel_contracts import LEDGER_BOOKINGS, SHOP_ORDERS, order_key
 from koppel_demo.demo_data import (
+    ASPERION_CONNECTION_ID,
     CONNECTION_ID,
     TEA_CONNECTION_ID,
+    demo_asperion_connection,
     demo_connection,
     demo_tea_connection,
     publish_demo_connection,
     wait_until_connected,
 )
 from koppel_demo.processes import ManagedProcess, ProcessGroup
-from koppel_demo.system import SystemConfig, _service, start_system
+from koppel_demo.system import SystemConfig, _database_prefix, _service, start_system
 from koppel_localstack import StackConfig
 from koppel_localstack import start as start_stack
 from koppel_sandbox_ccvshop import CcvShopControl
@@ -73,6 +82,7 @@ from koppel_sandbox_octopus import DEMO, OctopusControl
 from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import SnelStartControl
 from koppel_testkit import line, make_order, make_order_event
+from koppel_ubl import DocumentKind, read_totals
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -86,8 +96,15 @@ TARGETS = {
     "realtime_p99_ms": 500.0,
     "rss_mb": 150.0,
 }
-SERVICES = ("ingest-ccv", "ledger-octopus", "ledger-octopus-2", "ledger-snelstart", "notifier")
-LEDGERS = ("ledger-octopus", "ledger-octopus-2", "ledger-snelstart")
+SERVICES = (
+    "ingest-ccv",
+    "ledger-octopus",
+    "ledger-octopus-2",
+    "ledger-snelstart",
+    "ledger-asperion",
+    "notifier",
+)
+LEDGERS = ("ledger-octopus", "ledger-octopus-2", "ledger-snelstart", "ledger-asperion")
 PRODUCER_OPTIONS: dict[str, Any] = {
     # The same for the floor and the replay publisher, so the ratio compares like with like.
     "acks": "all",
@@ -333,13 +350,15 @@ class Historic:
     payloads: list[tuple[bytes, bytes]]
     totals: dict[str, Decimal]  # order number -> total incl. VAT
     numbers: dict[str, str] = field(default_factory=dict)  # order_ref -> order number
+    # order number -> VAT rate -> VAT the shop charged at that rate (the sum of its lines')
+    vat: dict[str, dict[Decimal, Decimal]] = field(default_factory=dict)
 
 
 def historic_orders(
     run: str, phase: str, n: int, customers: int = 50, connection_id: str = CONNECTION_ID
 ) -> Historic:
     """N canonical paid orders with distinct refs, a few customers, varying baskets."""
-    refs, payloads, totals, numbers = [], [], {}, {}
+    refs, payloads, totals, numbers, vat = [], [], {}, {}, {}
     with _progress() as progress:
         task = progress.add_task(f"generate {phase}", total=n, rate="")
         for i in range(n):
@@ -360,10 +379,16 @@ def historic_orders(
             )
             totals[order.order_number] = order.totals.total_incl_vat
             numbers[ref] = order.order_number
+            per_rate: dict[Decimal, Decimal] = {}
+            for order_line in order.lines:
+                charged = order_line.total_incl_vat - order_line.total_excl_vat
+                rate = order_line.vat_rate
+                per_rate[rate] = per_rate.get(rate, Decimal(0)) + charged
+            vat[order.order_number] = per_rate
             if i % 1000 == 0:
                 progress.update(task, completed=i)
         progress.update(task, completed=n)
-    return Historic(refs, payloads, totals, numbers)
+    return Historic(refs, payloads, totals, numbers, vat)
 
 
 async def replay(
@@ -577,6 +602,134 @@ async def verify_snelstart_books(
     }
 
 
+# ==== 7. Asperion: replay, the day's delivery, the books read from the sealed ZIPs ================
+
+# The chocolatier's scheduled delivery must not come during the phase: the bench makes it
+# on request, to time it (any scheduled one would be counted by the books check all the same).
+ASPERION_DELIVERY_TIME = "23:59"
+# One delivery holds every pending document of the day, built in memory: a merchant's day is
+# hundreds of orders, not the replay's N (see README.md, "Asperion").
+ASPERION_DEFAULT_MAX = 10_000
+
+
+async def asperion_phase(
+    config: SystemConfig,
+    group: ProcessGroup,
+    bookings: Bookings,
+    sampler: RssSampler,
+    run: str,
+    n: int,
+) -> dict[str, Any]:
+    """Replay N orders into ledger-asperion, make the delivery, check the books."""
+    results: dict[str, Any] = {}
+    connection = demo_asperion_connection(config, delivery_time=ASPERION_DELIVERY_TIME)
+    await publish_demo_connection(config, connection, ASPERION_CONNECTION_ID)
+    topic = config.isolation + SHOP_ORDERS.name
+    warm = historic_orders(run, "warmchoc", 20, connection_id=ASPERION_CONNECTION_ID)
+    await replay(config.kafka_bootstrap, topic, warm, bookings, "warm-up Asperion")
+    orders = historic_orders(run, "choc", n, connection_id=ASPERION_CONNECTION_ID)
+    cpu_before = ledger_cpu(group)
+    sampler.phase = "replay-asperion"
+    outcome = await replay(config.kafka_bootstrap, topic, orders, bookings, "replay Asperion")
+    cpu_booked = ledger_cpu(group)
+    outcome["cpu_ms_per_order"] = {
+        name: ms
+        for name, ms in cpu_ms_per_order(cpu_before, cpu_booked, outcome["booked"]).items()
+        if name == "ledger-asperion"
+    }
+    console.print(outcome)
+    outcome["delivery"] = await asperion_delivery(config)
+    sampler.phase = None
+    delivered = outcome["delivery"]["documents"]
+    outcome["delivery"]["cpu_ms_per_document"] = cpu_ms_per_order(
+        cpu_booked, ledger_cpu(group), delivered
+    ).get("ledger-asperion", 0.0)
+    console.print(outcome["delivery"])
+    results["asperion_replay"] = outcome
+    results["asperion_books"] = await verify_asperion_books(
+        config, {**warm.totals, **orders.totals}, {**warm.vat, **orders.vat}
+    )
+    console.print(results["asperion_books"])
+    return results
+
+
+async def asperion_delivery(config: SystemConfig) -> dict[str, Any]:
+    """The day's delivery on request (the operator route): what is pending, in one ZIP,
+    sealed, read back, mailed (to the system's SMTP catcher)."""
+    url = f"{config.url(config.ports.ledger_asperion)}/deliveries/{ASPERION_CONNECTION_ID}"
+    headers = {"Authorization": f"Bearer {config.asperion_operator_token}"}
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=None) as http:
+        response = await http.post(url, headers=headers)
+    seconds = time.monotonic() - started
+    response.raise_for_status()
+    made = response.json()["deliveries"]
+    return {
+        "deliveries": len(made),
+        "documents": sum(d["count"] for d in made),
+        "zip_mb": round(sum(d["size"] for d in made) / 2**20, 2),
+        "seconds": round(seconds, 3),
+        "mailed": all((d.get("mail") or {}).get("sent_at") for d in made),
+    }
+
+
+async def verify_asperion_books(
+    config: SystemConfig,
+    expected: dict[str, Decimal],
+    expected_vat: dict[str, dict[Decimal, Decimal]],
+) -> dict[str, Any]:
+    """Read every sealed delivery of the connection (GridFS, SHA-256 checked against the
+    seal) and every document in it: each order exactly one invoice, in one delivery, with
+    the order's total and the VAT per rate the shop charged."""
+    database = f"{_database_prefix(config)}ledger_asperion"
+    records = await read_deliveries(config.mongodb_uri, database, ASPERION_CONNECTION_ID)
+    invoices: dict[str, list[tuple[Decimal, dict[Decimal, Decimal]]]] = {}
+    other_documents = 0
+    for record in records:
+        _, data = await read_zip(config.mongodb_uri, database, record["_id"])
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                back = read_totals(archive.read(name))
+                if back.kind != DocumentKind.INVOICE or back.order_reference is None:
+                    other_documents += 1
+                    continue
+                vat = {b.vat.rate: b.tax_amount for b in back.vat}
+                invoices.setdefault(back.order_reference, []).append(
+                    (back.totals.tax_inclusive, vat)
+                )
+    missing = [n for n in expected if n not in invoices]
+    twice = [n for n, found in invoices.items() if n in expected and len(found) > 1]
+    unexpected = [n for n in invoices if n not in expected]
+    differ = [
+        n
+        for n, found in invoices.items()
+        if n in expected and len(found) == 1 and found[0][0] != expected[n]
+    ]
+    vat_differs = [
+        n
+        for n, found in invoices.items()
+        if n in expected and len(found) == 1 and found[0][1] != expected_vat[n]
+    ]
+    return {
+        "orders": len(expected),
+        "deliveries": len(records),
+        "invoices": sum(len(found) for found in invoices.values()),
+        "other_documents": other_documents,
+        "missing": len(missing),
+        "booked_more_than_once": len(twice),
+        "unexpected_invoices": len(unexpected),
+        "total_differs": len(differ),
+        "vat_differs": len(vat_differs),
+        "ok": not (missing or twice or unexpected or differ or vat_differs or other_documents),
+        "examples": {
+            "missing": missing[:5],
+            "twice": twice[:5],
+            "differ": differ[:5],
+            "vat_differs": vat_differs[:5],
+        },
+    }
+
+
 # ==== the system ==================================================================================
 
 
@@ -700,6 +853,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     _met(sbooks["ok"]),
                 )
             )
+    rows.extend(asperion_rows(results))
     rt = results.get("realtime")
     if rt and "p99_ms" in rt:
         rows.append(
@@ -737,12 +891,54 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def asperion_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    replay = results.get("asperion_replay")
+    if not replay:
+        return []
+    rows = [
+        (
+            "7. replay into Asperion (ledger-asperion, UBL documents)",
+            f"{replay['orders_per_s']:,.1f} orders/s ({replay['booked']:,}/{replay['orders']:,} "
+            f"in {replay['seconds']:.1f} s)",
+            "—",
+            "—",
+        )
+    ]
+    for name, ms in replay.get("cpu_ms_per_order", {}).items():
+        rows.append((f"   CPU per booked order, {name}", f"{ms:.2f} ms", "—", "—"))
+    delivery = replay.get("delivery")
+    if delivery:
+        rows.append(
+            (
+                "   the day's delivery on request (seal, read back, mail)",
+                f"{delivery['documents']:,} documents in {delivery['deliveries']} ZIP(s) of "
+                f"{delivery['zip_mb']:.1f} MB, {delivery['seconds']:.1f} s, "
+                f"{delivery['cpu_ms_per_document']:.2f} ms CPU per document",
+                "—",
+                "—",
+            )
+        )
+    books = results.get("asperion_books")
+    if books:
+        rows.append(
+            (
+                "   books: one invoice per order in the sealed ZIPs, total and VAT per rate equal",
+                f"{books['orders']:,} orders, {books['missing']} missing, "
+                f"{books['booked_more_than_once']} twice, {books['total_differs']} total and "
+                f"{books['vat_differs']} VAT differ",
+                "all exactly once, equal",
+                _met(books["ok"]),
+            )
+        )
+    return rows
+
+
 def write_results(results: dict[str, Any], path_md: Path, path_json: Path) -> None:
     path_json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     rows = summary_rows(results)
     meta = results["meta"]
     lines = [
-        "# Benchmark: CCV Shop → Octopus slice, and replays into SnelStart",
+        "# Benchmark: CCV Shop → Octopus slice, and replays into SnelStart and Asperion",
         "",
         f"Measured {meta['date']} on {meta['cores']} cores ({meta['machine']}), commit "
         f"`{meta['commit']}`, N = {meta['orders']:,} historic orders per replay phase, realtime "
@@ -972,6 +1168,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 )
                 console.print(results["snelstart_books"])
 
+            if args.asperion_orders:
+                console.rule("7. replay into Asperion")
+                results.update(
+                    await asperion_phase(
+                        config, group, bookings, sampler, run, args.asperion_orders
+                    )
+                )
+
             console.rule(f"3. realtime at {args.rate:g} orders/s")
             calls_before = await octopus_calls(octopus)
             sampler.phase = "realtime"
@@ -1034,6 +1238,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="historic orders replayed into SnelStart (default: --orders; 0 skips it)",
     )
     parser.add_argument(
+        "--asperion-orders",
+        type=int,
+        default=None,
+        help="historic orders replayed into Asperion and then delivered as one ZIP "
+        f"(default: --orders, at most {ASPERION_DEFAULT_MAX:,}; 0 skips it)",
+    )
+    parser.add_argument(
         "--ledger-workers",
         type=int,
         default=None,
@@ -1057,6 +1268,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.snelstart_orders is None:
         args.snelstart_orders = args.orders
+    if args.asperion_orders is None:
+        args.asperion_orders = min(args.orders, ASPERION_DEFAULT_MAX)
     # SIGTERM (timeout, kill) must run the clean-up too: the services run in sessions of
     # their own and would otherwise go on loading the machine during the next run.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

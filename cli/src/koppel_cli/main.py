@@ -5,11 +5,14 @@
     koppel connections list            what the settings topic holds now
     koppel connections show ID         one connection, secrets masked
     koppel connections delete ID       publish a tombstone
+    koppel connections test FILE       ask the shop's and the ledger's service: does it work?
+    koppel migrate ID --from DATE      import historic orders (--dry-run: count and total)
     koppel topics ensure ...           create every contract topic (idempotent)
     koppel replay reset-offsets ...    re-consume a topic from a time (dry run first)
     koppel dlq list TOPIC              dead letters with their error and origin
     koppel dlq republish TOPIC         send them back after a fix (once each)
     koppel asperion deliveries ...     the daily UBL deliveries: list, download, make, resend
+    koppel accounts create|list|disable  dashboard accounts (merchants and support)
 
 Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX. A server
 that does not answer is one line on stderr and exit code 2; `--debug` shows the traceback.
@@ -28,6 +31,8 @@ import typer
 from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings, generate_key
 from ruamel.yaml import YAML
 
+from .accounts import app as accounts_app
+from .asking import migrate, test_connection
 from .asperion import app as asperion_app
 from .connections import delete_connection, publish_connection, read_connections
 from .dead_letters import dead_letters
@@ -43,6 +48,9 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(replay_app, name="replay")
 app.add_typer(dead_letters, name="dlq")
 app.add_typer(asperion_app, name="asperion")
+app.add_typer(accounts_app, name="accounts")
+connections.command("test")(test_connection)
+app.command("migrate")(migrate)
 
 
 def _settings() -> ServiceSettings:

@@ -65,6 +65,8 @@ class AsperionHarness:
     def settings(self) -> ConnectionSettings:
         return demo_settings()
 
+    missing_account_code = "ubl_invalid"
+
     def unknown_account(self) -> ConnectionSettings:
         # A file ledger has no accounts to be unknown; its permanent refusal is a document
         # the official rules reject: a seller VAT number without a country prefix (BR-CO-09).

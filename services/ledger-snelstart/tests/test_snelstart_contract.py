@@ -121,6 +121,8 @@ class SnelStartOrderHarness(SnelStartHarness):
         articles = changes.pop("order_articles", ORDER_ARTICLES)
         return super().settings(mode="order", order_articles=articles, **changes)
 
+    missing_account_code = "order_article_unknown"
+
     def unknown_account(self) -> ConnectionSettings:
         # What order mode books on is an article: one SnelStart does not have.
         return self.settings(order_articles={**ORDER_ARTICLES, "Laag": "9999"})

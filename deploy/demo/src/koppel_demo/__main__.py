@@ -1,11 +1,14 @@
-"""`python -m koppel_demo` — Koppel running locally with two demo merchants: a coffee
-roaster (CCV Shop → Octopus) and a tea shop (CCV Shop → SnelStart).
+"""`python -m koppel_demo` — Koppel running locally with three demo merchants: a coffee
+roaster (CCV Shop → Octopus), a tea shop (CCV Shop → SnelStart) and a chocolatier (CCV
+Shop → Asperion: a daily ZIP of UBL invoices).
 
 up        (default) start everything, connect the demo shops, place demo orders;
           Ctrl-C stops every process cleanly
 order     place and pay one more order in each sandbox shop
-invoices  the invoices in the Octopus sandbox and the sales bookings in SnelStart
-mails     the e-mails the notifier sent to the merchants
+invoices  the invoices in the Octopus sandbox, the sales bookings in SnelStart and the
+          chocolatier's UBL documents with the delivery that holds each
+deliver   make the chocolatier's delivery now (instead of waiting for its delivery time)
+mails     the e-mails to the merchants (the notifier's, and the chocolatier's deliveries)
 """
 
 from __future__ import annotations
@@ -21,23 +24,35 @@ from decimal import Decimal
 import httpx
 import koppel_localstack
 from koppel_chassis import generate_key
+from koppel_ledger_asperion.documents import DocumentStore
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, OctopusControl
 from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import SnelStartControl
+from pymongo import AsyncMongoClient
 
 from .demo_data import (
+    ASPERION_BOOKKEEPING_EMAIL,
+    ASPERION_CONNECTION_ID,
     DEMO_ORDERS,
     MERCHANT_EMAIL,
     TEA_CONNECTION_ID,
     TEA_MERCHANT_EMAIL,
+    demo_asperion_connection,
     demo_connection,
     demo_tea_connection,
     place_paid_order,
     publish_demo_connection,
     wait_until_connected,
 )
-from .system import Ports, SystemConfig, create_topics, forget_previous_run, start_system
+from .system import (
+    Ports,
+    SystemConfig,
+    _database_prefix,
+    create_topics,
+    forget_previous_run,
+    start_system,
+)
 
 STATE_DIR = koppel_localstack.StackConfig.from_env().run_dir.parent / "demo"
 
@@ -71,6 +86,7 @@ async def _connect_and_seed(config: SystemConfig) -> None:
     await publish_demo_connection(config, demo_tea_connection(config), TEA_CONNECTION_ID)
     await wait_until_connected(config)
     await wait_until_connected(config, TEA_CONNECTION_ID, config.ports.ccvshop_tea)
+    await _connect_chocolatier(config)
     for name, port in _shops(config):
         async with CcvShopControl(config.url(port)) as shop:
             for spec in DEMO_ORDERS:
@@ -83,7 +99,13 @@ def _shops(config: SystemConfig) -> list[tuple[str, int]]:
     return [
         ("coffee shop (→ Octopus)", config.ports.ccvshop),
         ("tea shop (→ SnelStart)", config.ports.ccvshop_tea),
+        ("chocolatier (→ Asperion)", config.ports.ccvshop_asperion),
     ]
+
+
+async def _connect_chocolatier(config: SystemConfig) -> None:
+    await publish_demo_connection(config, demo_asperion_connection(config), ASPERION_CONNECTION_ID)
+    await wait_until_connected(config, ASPERION_CONNECTION_ID, config.ports.ccvshop_asperion)
 
 
 async def _fresh_topics(config: SystemConfig) -> None:
@@ -133,21 +155,28 @@ def _guide(config: SystemConfig) -> None:
 Koppel is running. Where everything listens:
   Kafka                {config.kafka_bootstrap}   (topics prefixed '{config.isolation}')
   MongoDB API          {config.mongodb_uri}
-  CCV Shop sandboxes   {url(p.ccvshop)}/api/rest/v1 (coffee), {url(p.ccvshop_tea)}/api/rest/v1 (tea)
+  CCV Shop sandboxes   {url(p.ccvshop)}/api/rest/v1 (coffee)
+                       {url(p.ccvshop_tea)}/api/rest/v1 (tea)
+                       {url(p.ccvshop_asperion)}/api/rest/v1 (chocolate)
                        (control API under /_control)
   Octopus sandbox      {url(p.octopus)}   (dossier {DEMO.dossier_id}, control API /_control)
   SnelStart sandbox    {url(p.snelstart)}/v2   ("{SNELSTART.main.naam}", control API /_control)
   ingest-ccv           {url(p.ingest_ccv)}   (/readyz, /metrics, webhooks under /webhooks/ccvshop/)
   ledger-octopus       {url(p.ledger_octopus)}
   ledger-snelstart     {url(p.ledger_snelstart)}
+  ledger-asperion      {url(p.ledger_asperion)}   (deliveries: /deliveries/{ASPERION_CONNECTION_ID},
+                       token "{config.asperion_operator_token}"; daily at 18:00)
   notifier             {url(p.notifier)}
-  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL} and
-                       {TEA_MERCHANT_EMAIL}: {config.mail_dir})
+  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL},
+                       {TEA_MERCHANT_EMAIL} and {ASPERION_BOOKKEEPING_EMAIL}:
+                       {config.mail_dir})
   logs                 {config.log_dir}
 
 Try it, in another terminal:
   ./scripts/uv run python -m koppel_demo order     # a customer pays an order in each shop
-  ./scripts/uv run python -m koppel_demo invoices  # a second later: in Octopus and SnelStart
+  ./scripts/uv run python -m koppel_demo invoices  # a second later: in Octopus, SnelStart
+                                                   # and the chocolatier's UBL documents
+  ./scripts/uv run python -m koppel_demo deliver   # the chocolatier's ZIP of the day, now
   ./scripts/uv run python -m koppel_demo mails     # e-mails to the merchants
 
 Press Ctrl-C to stop.""")
@@ -189,6 +218,47 @@ async def _invoices() -> None:
             f"  {booking['factuurnummer']:<14} € {total:>9}  btw: {vat or '-'}  "
             f"{booking.get('omschrijving', '')}"
         )
+    await _asperion_documents(config)
+
+
+async def _asperion_documents(config: SystemConfig) -> None:
+    """The chocolatier's UBL documents, read from ledger-asperion's database (there is no
+    Asperion to ask: the documents reach it as the daily ZIP)."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        config.mongodb_uri, serverSelectionTimeoutMS=5000
+    )
+    try:
+        database = client[f"{_database_prefix(config)}ledger_asperion"]
+        documents = await DocumentStore(database).of_connection(ASPERION_CONNECTION_ID)
+    finally:
+        await client.close()
+    _say("Asperion — UBL documents of the chocolatier (imported from the daily ZIP):")
+    if not documents:
+        _say("  none yet")
+    for document in documents:
+        kind = "credit note" if document.credit else "invoice"
+        where = document.delivery_id or "waiting for the day's delivery (try `deliver`)"
+        _say(
+            f"  {kind:<11} {document.number:<14} € {document.expected_total:>9}  "
+            f"order {document.reference}  {where}"
+        )
+
+
+async def _deliver() -> None:
+    config = _config(koppel_localstack.endpoints())
+    url = f"{config.url(config.ports.ledger_asperion)}/deliveries/{ASPERION_CONNECTION_ID}"
+    headers = {"Authorization": f"Bearer {config.asperion_operator_token}"}
+    async with httpx.AsyncClient(timeout=120) as http:
+        response = await http.post(url, headers=headers)
+    response.raise_for_status()
+    made = response.json()["deliveries"]
+    if not made:
+        _say("nothing to deliver: every document is in a delivery already")
+    for delivery in made:
+        _say(
+            f"delivery {delivery['delivery_id']}: {delivery['count']} document(s) in "
+            f"{delivery['name']}, mailed to {ASPERION_BOOKKEEPING_EMAIL}; see `mails`"
+        )
 
 
 def _mails() -> None:
@@ -201,12 +271,17 @@ def _mails() -> None:
         _say(f"--- {path.name}  To: {message['to']}  Subject: {message['subject']}")
         body = message.get_body(preferencelist=("plain",))
         _say(body.get_content() if body else "")
+        for attachment in message.iter_attachments():
+            _say(f"[attachment: {attachment.get_filename()}]")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="koppel_demo", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "command", nargs="?", default="up", choices=["up", "order", "invoices", "mails"]
+        "command",
+        nargs="?",
+        default="up",
+        choices=["up", "order", "invoices", "deliver", "mails"],
     )
     command = parser.parse_args(argv).command
     if command == "up":
@@ -216,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_order())
         elif command == "invoices":
             asyncio.run(_invoices())
+        elif command == "deliver":
+            asyncio.run(_deliver())
         else:
             _mails()
     except httpx.ConnectError:

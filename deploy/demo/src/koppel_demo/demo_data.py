@@ -1,5 +1,5 @@
-"""The demo merchants: a coffee roaster (CCV Shop → Octopus) and a tea shop (CCV Shop →
-SnelStart), and orders in their shops."""
+"""The demo merchants: a coffee roaster (CCV Shop → Octopus), a tea shop (CCV Shop →
+SnelStart) and a chocolatier (CCV Shop → Asperion), and orders in their shops."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from koppel_contracts import (
     Merchant,
     ShopConnection,
 )
+from koppel_ledger_asperion import demo_asperion_options, demo_seller
+from koppel_ledger_asperion import demo_booking as asperion_booking
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
 from koppel_sandbox_snelstart import DEMO as SNELSTART
@@ -25,6 +27,9 @@ CONNECTION_ID = "demo-koffie-ccv-octopus"
 MERCHANT_EMAIL = "boekhouding@koffie-demo.nl"
 TEA_CONNECTION_ID = "demo-thee-ccv-snelstart"
 TEA_MERCHANT_EMAIL = "administratie@thee-demo.nl"
+ASPERION_CONNECTION_ID = "demo-chocolade-ccv-asperion"
+ASPERION_MERCHANT_EMAIL = "info@chocolade-demo.nl"
+ASPERION_BOOKKEEPING_EMAIL = "boekhouding@chocolade-demo.nl"  # where the daily ZIP goes
 
 
 def demo_connection(
@@ -74,6 +79,43 @@ def demo_tea_connection(
             base_url=f"{config.url(config.ports.snelstart)}/v2",
             credentials={"koppelsleutel": box.encrypt(koppelsleutel)},
             booking=snelstart_booking(),
+        ),
+    )
+
+
+def demo_asperion_connection(
+    config: SystemConfig, *, delivery_time: str = "18:00"
+) -> ConnectionSettings:
+    """The chocolatier gets its invoices as one ZIP of UBL files a day (at `delivery_time`,
+    Europe/Amsterdam, or on request), mailed to its bookkeeping address, to import into
+    Asperion. There is no Asperion API to call: the ledger's base URL is only a label."""
+    box = SecretBox(config.secrets_key)
+    seller = demo_seller(
+        name="Chocolaterie Demo",
+        street="Oudegracht 200",
+        postal_code="3511 NR",
+        city="Utrecht",
+        email="verkoop@chocolade-demo.nl",
+    )
+    return ConnectionSettings(
+        merchant=Merchant(
+            name="Chocolaterie Demo", contact_email=ASPERION_MERCHANT_EMAIL, language="nl"
+        ),
+        shop=ShopConnection(
+            system="ccvshop",
+            base_url=config.url(config.ports.ccvshop_asperion),
+            account_id=config.ccv_asperion_public_key,
+            credentials={"api_secret": box.encrypt(config.ccv_asperion_secret)},
+        ),
+        ledger=LedgerConnection(
+            system="asperion",
+            base_url="https://asperion.nl",
+            booking=asperion_booking(),
+            asperion=demo_asperion_options(
+                seller=seller,
+                bookkeeping_email=ASPERION_BOOKKEEPING_EMAIL,
+                delivery_time=delivery_time,
+            ),
         ),
     )
 

@@ -1,6 +1,6 @@
-"""The whole system as separate processes: sandboxes (two CCV shops, Octopus, SnelStart),
-SMTP catcher, ingest-ccv, ledger-octopus, ledger-snelstart and notifier, wired to one
-Kafka and one MongoDB-compatible server.
+"""The whole system as separate processes: sandboxes (three CCV shops, Octopus, SnelStart),
+SMTP catcher, ingest-ccv, ledger-octopus, ledger-snelstart, ledger-asperion and notifier,
+wired to one Kafka and one MongoDB-compatible server.
 
 Used by `python -m koppel_demo` (the README's run command) and by the
 end-to-end test, which gives every run its own topic prefix, consumer groups
@@ -29,11 +29,13 @@ class Ports:
     octopus: int = 8102
     snelstart: int = 8103
     ccvshop_tea: int = 8104  # the tea shop (books in SnelStart)
+    ccvshop_asperion: int = 8105  # the chocolatier (UBL files for Asperion)
     smtp: int = 1025
     ingest_ccv: int = 8201
     ledger_octopus: int = 8202
     notifier: int = 8203
     ledger_snelstart: int = 8204
+    ledger_asperion: int = 8205
 
     @classmethod
     def free(cls) -> Ports:
@@ -56,6 +58,10 @@ class SystemConfig:
     ccv_secret: str = "demo-secret-0123456789"
     ccv_tea_public_key: str = "demo-tea-public-key"
     ccv_tea_secret: str = "demo-tea-secret-0123456789"
+    ccv_asperion_public_key: str = "demo-chocolate-public-key"
+    ccv_asperion_secret: str = "demo-chocolate-secret-0123456789"
+    # ledger-asperion's control routes (make or re-send a delivery) answer this bearer token.
+    asperion_operator_token: str = "demo-asperion-operator-token"
     # Demo pace: short windows so a person sees results within seconds.
     reconcile_interval_seconds: float = 30.0
     grouping_window_seconds: float = 5.0
@@ -183,6 +189,12 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                 config.ccv_tea_public_key,
                 config.ccv_tea_secret,
             ),
+            (
+                "ccvshop-chocolate-sandbox",
+                p.ccvshop_asperion,
+                config.ccv_asperion_public_key,
+                config.ccv_asperion_secret,
+            ),
         ):
             group.start(
                 ManagedProcess(
@@ -249,6 +261,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                 requests_per_minute=config.snelstart_requests_per_minute,
             )
         )
+        group.start(ledger_asperion(config, smtp_port))
         group.start(
             _service(
                 config,
@@ -266,3 +279,21 @@ def start_system(config: SystemConfig) -> ProcessGroup:
         group.stop_all()
         raise
     return group
+
+
+def ledger_asperion(config: SystemConfig, smtp_port: int) -> ManagedProcess:
+    """ledger-asperion: its deliveries are mailed through the demo's SMTP server (no TLS
+    there), and its control routes answer the demo's operator token."""
+    return _service(
+        config,
+        "ledger-asperion",
+        "KOPPEL_LEDGER_ASPERION_",
+        config.ports.ledger_asperion,
+        retry_initial_seconds=config.ledger_retry_initial_seconds,
+        operator_token=config.asperion_operator_token,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_starttls="false",
+        # A mail that could not be sent is tried again soon, not after a minute.
+        send_retry_initial_seconds=config.ledger_retry_initial_seconds,
+    )

@@ -21,6 +21,7 @@ from .keyed_locks import KeyedLocks
 from .leases import LeaseStore
 from .logging import configure_logging, log_context, redact
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, purge_expired
+from .requests import Reply, answer_requests
 from .secrets import SecretBox, SecretsKeyMissing, SecretUnreadable, generate_key
 from .service import Service
 from .settings import ServiceSettings
@@ -35,6 +36,7 @@ __all__ = [
     "LeaseStore",
     "PermanentError",
     "PolicyClient",
+    "Reply",
     "SecretBox",
     "SecretUnreadable",
     "SecretsKeyMissing",
@@ -42,6 +44,7 @@ __all__ = [
     "ServiceSettings",
     "TopicNames",
     "TransientError",
+    "answer_requests",
     "classify_exception",
     "classify_response",
     "configure_logging",

@@ -28,9 +28,10 @@ from .budget import BudgetedPolicyClient, RequestBudget, budget_limiter
 from .clock import Clock, SetClock, utcnow
 from .decide import booking_fingerprint
 from .guard import ConcurrentChange, Connection
+from .migration import MigrationReport, MigrationTally
 from .poller import PollPolicy
 from .records import ConnectionState, IngestFailure, OrderRecord, Publication, SourceOrder
-from .runtime import IngestRuntime, MigrationReport
+from .runtime import IngestRuntime
 from .service import build_ingest_service
 from .settings import IngestSettings, PolledIngestSettings
 from .webhooks import BackgroundTasks, webhook_address
@@ -49,6 +50,7 @@ __all__ = [
     "IngestRuntime",
     "IngestSettings",
     "MigrationReport",
+    "MigrationTally",
     "OrderRecord",
     "OrderUnreadable",
     "PollPolicy",

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from koppel_chassis import CredentialsError, ExternalError
 
-from .adapter import Candidate, PollWindow, ShopAdapter
+from .adapter import Candidate, PollWindow, ShopAdapter, ShopOrder
 from .clock import Clock
 from .decide import needs_fetch, poll_due, poll_window, signature_alarm
 from .guard import Alerts, ConcurrentChange, Connection, ConnectionGuard, Connections, concerns
@@ -211,10 +211,12 @@ class Poller:
             record = await self.store.order(connection_id, source.order_ref)
         return needs_fetch(candidate, source, record, number_known=number_known)
 
-    async def sync_one(self, connection: Connection, source_order_id: str) -> None:
+    async def sync_one(
+        self, connection: Connection, source_order_id: str, fetched: ShopOrder | None = None
+    ) -> None:
         """One order; its failure must not keep the poll from the orders after it."""
         try:
-            await self.sync.sync(connection, source_order_id)
+            await self.sync.sync(connection, source_order_id, fetched)
         except CredentialsError:
             raise  # the whole connection is refused: the guard marks it broken
         except (ExternalError, ConcurrentChange) as error:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from koppel_chassis import SecretBox
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from .adapter import ConnectionCheck, ShopAdapter
 from .clock import Clock, utcnow
 from .guard import Alerts, Connection, ConnectionGuard, Connections, Publisher, concerns
+from .migration import Migration, MigrationReport, MigrationTally, Progress
 from .poller import Leases, Poller, PollPolicy
 from .states import StateStore
 from .store import OrderStore
@@ -32,12 +32,6 @@ from .webhooks import BackgroundTasks, WebhookReceiver, WebhookRegistrar
 log = logging.getLogger(__name__)
 
 MAINTAIN_EVERY = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class MigrationReport:
-    orders: int  # orders of the period the shop listed
-    connection_usable: bool  # False: the connection is broken (see its alert)
 
 
 class IngestRuntime:
@@ -132,22 +126,31 @@ class IngestRuntime:
 
         await self.guard.run(connection_id, f"order {source_order_id}", work)
 
-    async def migrate(self, connection_id: str, start: datetime, end: datetime) -> MigrationReport:
+    async def migrate(
+        self,
+        connection_id: str,
+        start: datetime,
+        end: datetime,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> MigrationReport:
         """Every order placed in [start, end) through the same fetch + mapping as new ones:
         bookable orders are published once (a second run publishes nothing new), unreadable
-        ones become ingest failures."""
-        listed = 0
+        ones become ingest failures. A dry run publishes and records nothing."""
+        tally = MigrationTally()
+        migration = Migration(self.store, self.poller.sync_one, self.clock)
 
         async def work(connection: Connection) -> None:
-            nonlocal listed
-            async for source_order_id in connection.session.placed_between(start, end):
-                listed += 1
-                await self.poller.sync_one(connection, source_order_id)
+            await migration.run(
+                connection, start, end, dry_run=dry_run, tally=tally, progress=progress
+            )
 
-        await self.poller.attend(connection_id)  # settings taken in, webhooks registered
+        if not dry_run:
+            await self.poller.attend(connection_id)  # settings taken in, webhooks registered
         await self.guard.run(connection_id, "migration", work)
         state = await self.states.get(connection_id)
-        return MigrationReport(listed, state is not None and not state.broken)
+        return MigrationReport(tally, state is None or not state.broken)
 
     async def check_connection(
         self, settings: ConnectionSettings, language: Language | None = None

@@ -12,6 +12,7 @@ from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
 
 from . import states, store
 from .adapter import ShopAdapter
+from .requests import serve_requests
 from .runtime import IngestRuntime
 from .settings import IngestSettings
 
@@ -54,6 +55,9 @@ def build_ingest_service(
 
     # connection settings: new credentials take effect at once, webhooks are registered
     follow(service, connections, runtime.on_settings)
+
+    # "Test verbinding" and historic imports, asked through Kafka by the dashboard / CLI
+    serve_requests(service, runtime, connections)
 
     # whatever a webhook missed (or a poll-only shop has), the poll finds
     @service.loop("poll")

@@ -68,10 +68,13 @@ class OrderSync:
         # one shop run side by side; replicas are kept apart by the claim.
         self._locks = KeyedLocks()
 
-    async def sync(self, connection: Connection, source_order_id: str) -> None:
+    async def sync(
+        self, connection: Connection, source_order_id: str, fetched: ShopOrder | None = None
+    ) -> None:
+        """`fetched`: the order as just read by the caller (a migration), saving a fetch."""
         connection_id = connection.connection_id
         async with self._locks.hold((connection_id, "id", source_order_id)):
-            order = await self._fetch(connection, source_order_id)
+            order = fetched or await self._fetch(connection, source_order_id)
             if order is False:
                 return
             number = order.order_number if order is not None and self.adapter.reissues else None

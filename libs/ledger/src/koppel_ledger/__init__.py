@@ -18,6 +18,17 @@ from .adapter import (
     is_ours,
 )
 from .clock import Clock, ManualClock, utcnow
+from .connection_test import LedgerDescription, check_ledger, mapping_problems
+from .debtor_choice import (
+    CollectiveDebtor,
+    DebtorChoice,
+    FixedDebtor,
+    MatchedDebtor,
+    NoDebtor,
+    OrderDebtor,
+    choose_debtor,
+    is_business_buyer,
+)
 from .events import LEDGER_ZONE, customer_name, document_date
 from .metrics import CallMeter, LedgerMetrics, current_meter, metered, operation
 from .records import (
@@ -40,17 +51,24 @@ __all__ = [
     "CallMeter",
     "Change",
     "Clock",
+    "CollectiveDebtor",
     "Debtor",
+    "DebtorChoice",
     "DraftRequest",
+    "FixedDebtor",
     "LedgerAdapter",
+    "LedgerDescription",
     "LedgerDoc",
     "LedgerMetrics",
     "LedgerRuntime",
     "LedgerSession",
     "LedgerSettings",
     "ManualClock",
+    "MatchedDebtor",
+    "NoDebtor",
     "NotReplaceable",
     "Op",
+    "OrderDebtor",
     "OrderRecord",
     "OutboxItem",
     "ReadBack",
@@ -61,10 +79,14 @@ __all__ = [
     "State",
     "Texts",
     "build_ledger_service",
+    "check_ledger",
+    "choose_debtor",
     "current_meter",
     "customer_name",
     "document_date",
+    "is_business_buyer",
     "is_ours",
+    "mapping_problems",
     "metered",
     "operation",
     "utcnow",

@@ -23,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from koppel_chassis import ExternalError
 from koppel_contracts import ConnectionSettings, LedgerRef, LedgerSystem, OrderEvent, SourceSystem
 
 from .records import LedgerDoc, Op, RecordedPlan
+
+if TYPE_CHECKING:
+    from .connection_test import LedgerDescription
 
 # Texts per reason code and language: {"code": {"nl": (reason, suggestion), "en": (...)}}
 Texts = Mapping[str, Mapping[str, tuple[str, str]]]
@@ -161,6 +164,13 @@ class LedgerAdapter(Protocol):
 
     async def maintain(self) -> None:
         """Periodic clean-up of the adapter's own state (every ten minutes)."""
+        ...
+
+    async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
+        """ "Test verbinding": log in with `settings` (possibly unsaved: use a client of
+        its own, not the connection's cached session) and list the ledger accounts and VAT
+        codes (with percentages) the mapping may use. Raises like a session does
+        (CredentialsError, TransientError, SettingsIncomplete, Refusal)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from koppel_contracts import OrderEvent, order_key
 from .clock import Clock, utcnow
 from .holds import ConnectionHold
 from .records import Change, OrderRecord, Received, State
-from .store import Lock, LostLock, received_fields
+from .store import Lock, LostLock, RetrySelection, received_fields
 
 
 class MemoryOrderStore:
@@ -168,19 +169,26 @@ class MemoryOrderStore:
         return [(i, at) for i, at in found[:limit] if i not in self.hints]
 
     async def resume_connection(self, connection_id: str, fixable: frozenset[str]) -> int:
-        now = self.clock()
-        resumed = 0
-        for order_id, doc in self.docs.items():
-            if doc["connection_id"] != connection_id:
-                continue
+        def resumable(doc: dict[str, Any]) -> bool:
             state, reason = doc.get("state"), doc.get("reason_code")
-            if not (
+            return doc["connection_id"] == connection_id and (
                 state == State.HELD
                 or (
                     state == State.WAITING and reason in ("settings_pending", "connection_inactive")
                 )
                 or (state == State.FAILED and reason in fixable)
-            ):
+            )
+
+        return len(self._resume(resumable))
+
+    async def retry(self, selection: RetrySelection) -> list[str]:
+        return self._resume(selection.matches)
+
+    def _resume(self, selects: Callable[[dict[str, Any]], bool]) -> list[str]:
+        now = self.clock()
+        resumed: list[str] = []
+        for order_id, doc in self.docs.items():
+            if not selects(doc):
                 continue
             self.hints[order_id] = now
             doc.update(
@@ -190,7 +198,7 @@ class MemoryOrderStore:
                 first_failure_at=None,
                 updated_at=now,
             )
-            resumed += 1
+            resumed.append(order_id)
         return resumed
 
 

@@ -10,10 +10,11 @@ from collections.abc import Callable, Sequence
 
 from koppel_chassis import ConnectionStore, IndexSpec, Service, follow_connections
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
-from koppel_contracts import SHOP_ORDERS, OrderEvent
+from koppel_contracts import LEDGER_COMMANDS, SHOP_ORDERS, LedgerCommand, OrderEvent
 
-from . import holds, store
+from . import commands, holds, store
 from .adapter import LedgerAdapter
+from .connection_test import serve_requests
 from .metrics import LedgerMetrics
 from .runtime import LedgerRuntime
 from .settings import LedgerSettings
@@ -54,6 +55,14 @@ def build_ledger_service(
     @service.subscriber(SHOP_ORDERS, **options)
     async def handle_order(event: OrderEvent) -> None:
         await runtime.on_order(event)
+
+    # "Verwerk" / "Verwerk alle" from the dashboard (or the CLI): book again now
+    @service.subscriber(LEDGER_COMMANDS, purpose="commands")
+    async def handle_command(command: LedgerCommand) -> None:
+        await commands.on_command(runtime, command)
+
+    # "Test verbinding" for the ledger, asked through Kafka
+    serve_requests(service, runtime, connections)
 
     # connection settings: credentials, mapping; a change releases held orders
     follow_connections(service, connections, runtime.on_settings)

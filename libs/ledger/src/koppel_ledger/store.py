@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from koppel_chassis import IndexSpec, purge_expired
 from koppel_chassis.mongo import AsyncCollection, AsyncDatabase, Document, DuplicateKeyError
-from koppel_contracts import OrderEvent, order_key
+from koppel_contracts import LedgerCommand, LedgerCommandKind, OrderEvent, order_key
 from pymongo import ReturnDocument
 
 from .clock import Clock, utcnow
@@ -77,6 +77,48 @@ def resumable(connection_id: str, fixable: frozenset[str]) -> dict[str, Any]:
     }
 
 
+RETRYABLE = frozenset({State.FAILED, State.HELD, State.WAITING})
+
+
+@dataclass(frozen=True)
+class RetrySelection:
+    """Orders a person asked to book again now (the dashboard's Verwerk / Verwerk alle):
+    one order, or a connection's orders in some states received since a moment. Only
+    orders that are not booked can be selected; booked ones have nothing to retry."""
+
+    connection_id: str
+    order_ref: str | None = None
+    states: frozenset[State] = frozenset({State.FAILED})
+    since: datetime | None = None
+
+    @classmethod
+    def of(cls, command: LedgerCommand) -> RetrySelection:
+        wanted = {State(s) for s in command.states if s in {r.value for r in RETRYABLE}}
+        if command.kind is LedgerCommandKind.RETRY_ORDER:
+            return cls(command.connection_id, command.order_ref, RETRYABLE)
+        return cls(command.connection_id, None, frozenset(wanted), command.since)
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {
+            "connection_id": self.connection_id,
+            "state": {"$in": sorted(s.value for s in self.states & RETRYABLE)},
+        }
+        if self.order_ref is not None:
+            query["_id"] = order_key(self.connection_id, self.order_ref)
+        if self.since is not None:
+            query["created_at"] = {"$gte": self.since}
+        return query
+
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """`query()` for the in-memory twin."""
+        return (
+            doc.get("connection_id") == self.connection_id
+            and doc.get("state") in {s.value for s in self.states & RETRYABLE}
+            and (self.order_ref is None or doc.get("order_ref") == self.order_ref)
+            and (self.since is None or aware(doc["created_at"]) >= self.since)
+        )
+
+
 class OrderStore(Protocol):
     """What the runtime needs from its store (MongoDB, or the in-memory twin)."""
 
@@ -108,6 +150,7 @@ class OrderStore(Protocol):
     async def settle(self, order_id: str, hint_at: datetime) -> None: ...
     async def unscheduled(self, limit: int) -> list[tuple[str, datetime]]: ...
     async def resume_connection(self, connection_id: str, fixable: frozenset[str]) -> int: ...
+    async def retry(self, selection: RetrySelection) -> list[str]: ...
     async def purge_locks(self, older_than: timedelta) -> int: ...
     async def count_locks(self) -> int: ...
 
@@ -346,13 +389,22 @@ class MongoOrderStore:
     async def resume_connection(self, connection_id: str, fixable: frozenset[str]) -> int:
         """New settings: held orders, orders waiting for settings and orders that failed for
         a reason the settings can fix get a worker now."""
+        return len(await self._resume(resumable(connection_id, fixable)))
+
+    async def retry(self, selection: RetrySelection) -> list[str]:
+        """The selected orders get a worker now, with a fresh count of attempts."""
+        return await self._resume(selection.query())
+
+    async def _resume(self, query: dict[str, Any]) -> list[str]:
         now = self.clock()
-        query = resumable(connection_id, fixable)
         resumed = [doc["_id"] async for doc in self.orders.find(query, {"_id": 1})]
+        if not resumed:
+            return []
         for order_id in resumed:
             await self.schedule(order_id, now)
-        result = await self.orders.update_many(
-            query,
+        # by id as well: on FerretDB only `_id` reaches an index
+        await self.orders.update_many(
+            {**query, "_id": {"$in": resumed}},
             {
                 "$set": {
                     "next_attempt_at": now,
@@ -363,4 +415,4 @@ class MongoOrderStore:
                 }
             },
         )
-        return result.matched_count  # matched: a no-op update (same values) still resumes
+        return resumed

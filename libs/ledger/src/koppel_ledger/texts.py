@@ -106,6 +106,38 @@ RUNTIME_TEXTS: Texts = {
             "does not belong to this order, then save the connection again.",
         ),
     },
+    "ledger_unreachable": {
+        "nl": (
+            "{ledger} is niet bereikbaar of antwoordt niet: {message}",
+            "Controleer het adres van {ledger} in de koppeling; antwoordt {ledger} wel in de "
+            "browser, probeer het dan over een paar minuten opnieuw.",
+        ),
+        "en": (
+            "{ledger} cannot be reached or does not answer: {message}",
+            "Check {ledger}'s address in the connection; if {ledger} answers in the browser, "
+            "try again in a few minutes.",
+        ),
+    },
+    "account_missing": {
+        "nl": (
+            "Grootboekrekening {account} (voor {rate}% btw) bestaat niet in {ledger}.",
+            "Kies voor {rate}% btw een omzetrekening die in {ledger} bestaat.",
+        ),
+        "en": (
+            "Ledger account {account} (for {rate}% VAT) does not exist in {ledger}.",
+            "Map {rate}% VAT to a revenue account that exists in {ledger}.",
+        ),
+    },
+    "vat_code_missing": {
+        "nl": (
+            "Btw-code {vat_code} (voor {rate}% btw) bestaat niet in {ledger}.",
+            "Kies voor {rate}% btw een btw-code die in {ledger} bestaat en {rate}% is.",
+        ),
+        "en": (
+            "VAT code {vat_code} (for {rate}% VAT) does not exist in {ledger}.",
+            "Map {rate}% VAT to a VAT code that exists in {ledger} and is {rate}%.",
+        ),
+    },
 }
 
 # Failures new settings may fix, whatever the ledger (adapters add their own).

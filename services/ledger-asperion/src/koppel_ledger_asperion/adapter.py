@@ -36,6 +36,7 @@ from koppel_ledger import (
     LEDGER_ZONE,
     Debtor,
     DraftRequest,
+    LedgerDescription,
     LedgerDoc,
     NotReplaceable,
     ReadBack,
@@ -46,6 +47,7 @@ from koppel_ledger import (
 from koppel_ubl import ArtefactError, read_totals, validate, write_document
 
 from .context import DocumentContext, context_for_order
+from .describe import describe
 from .documents import DocumentStore, StoredDocument, document_id
 from .mapping import build_document, check_categories
 from .texts import ASPERION_TEXTS, FIXABLE
@@ -89,6 +91,11 @@ def read_back(stored: StoredDocument, doc: LedgerDoc | None = None) -> ReadBack:
     for item in back.vat:
         vat[item.vat.rate] = vat.get(item.vat.rate, Decimal(0)) + item.tax_amount * sign
     reference = back.order_reference or stored.reference
+    # The debtor as the document names it: the buyer's e-mail, or the collective debtor's
+    # name (it has no e-mail) — what `prepare` put in the LedgerDoc's debtor.
+    debtor = back.buyer.email
+    if doc is not None and doc.debtor.source == "collective":
+        debtor = back.buyer.legal_name
     if doc is not None:
         same = stored.order_id == context_of(doc).order_id and stored.revision == doc.revision
         if not same:
@@ -99,7 +106,7 @@ def read_back(stored: StoredDocument, doc: LedgerDoc | None = None) -> ReadBack:
         credit=stored.credit,
         total_incl_vat=back.totals.tax_inclusive * sign,
         vat_per_rate=vat,
-        debtor_external_id=back.buyer.email,
+        debtor_external_id=debtor,
         ledger_id=stored.id,
     )
 
@@ -135,8 +142,11 @@ class AsperionSession:
         else:
             order = request.event.order
             context = context_for_order(order, self.settings, order_id=request.order_id)
-            email = order.customer.email
-            debtor = Debtor(id=None, external_id=email, source="per_order", email=email)
+            if context.collective:  # the connection's collective debtor, known by its name
+                debtor = Debtor(id=None, external_id=context.buyer.name, source="collective")
+            else:
+                email = order.customer.email
+                debtor = Debtor(id=None, external_id=email, source="per_order", email=email)
             year_prefix = self.options.year_in_invoice_number
             base = base_number(order.order_number, context.issue_date.year, year_prefix)
         if number is None:
@@ -296,6 +306,9 @@ class AsperionAdapter:
         self._valid[digest] = None
         if len(self._valid) > self._cache_size:
             self._valid.popitem(last=False)
+
+    async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
+        return await describe(self, settings)
 
     def drop(self, connection_id: str) -> None:
         return None  # no clients or tokens per connection

@@ -14,8 +14,12 @@ from datetime import date
 from typing import Any
 
 from koppel_bookkeeping import plan_booking
-from koppel_contracts import Address, CanonicalOrder, ConnectionSettings
-from koppel_ledger import Refusal, customer_name, document_date
+from koppel_contracts import Address, CanonicalOrder, ConnectionSettings, split_order_key
+from koppel_ledger import CollectiveDebtor, Refusal, choose_debtor, customer_name, document_date
+
+# An address part the collective debtor has none of. EN 16931 needs only the buyer's country
+# (BT-55); koppel_ubl writes street, city and postal code always, so they say "unknown".
+UNKNOWN = "-"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class DocumentContext:
     currency: str
     vat_note: str | None
     invoice_reference: str | None = None  # a credit note: the invoice it corrects
+    collective: bool = False  # the buyer is the connection's collective debtor
 
     @property
     def credit(self) -> bool:
@@ -96,11 +101,33 @@ def _party(address: Address, name: str, **extra: str | None) -> Party | None:
     )
 
 
+def collective_buyer(choice: CollectiveDebtor) -> Party:
+    """The collective debtor as buyer: its name and country, nothing of the consumer."""
+    return Party(
+        name=choice.label(),
+        street=UNKNOWN,
+        city=UNKNOWN,
+        postal_code=UNKNOWN,
+        country=choice.country_code,
+    )
+
+
 def context_for_order(
     order: CanonicalOrder, settings: ConnectionSettings, *, order_id: str
 ) -> DocumentContext:
     """The invoice context of an order revision. Raises Refusal when the order has no
     complete billing address (the document's buyer needs street, city and postal code)."""
+    choice = choose_debtor(
+        order,
+        settings.ledger.booking,
+        connection_id=split_order_key(order_id)[0],
+        order_key=order_id,
+        shop=settings.shop.system,
+    )
+    if isinstance(choice, CollectiveDebtor):
+        return _context(order, settings, order_id, collective_buyer(choice), None, True)
+    # Every other choice writes the buyer the order names: a file carries no debtor number
+    # (so a fixed debtor does not apply) and needs no e-mail to name the buyer.
     customer = order.customer
     person = " ".join(p for p in (customer.first_name, customer.last_name) if p)
     name = person or order.billing_address.full_name or customer_name(order)
@@ -116,6 +143,17 @@ def context_for_order(
         raise Refusal("buyer_address_incomplete", order_number=order.order_number)
     shipped_to = order.shipping_address or order.billing_address
     delivery = _party(shipped_to, shipped_to.full_name or name)
+    return _context(order, settings, order_id, buyer, delivery, False)
+
+
+def _context(
+    order: CanonicalOrder,
+    settings: ConnectionSettings,
+    order_id: str,
+    buyer: Party,
+    delivery: Party | None,
+    collective: bool,
+) -> DocumentContext:
     # The same plan the runtime booked (pure, cheap): its treatment and the legal mention.
     plan = plan_booking(order, settings.ledger.booking, language=settings.merchant.language)
     day = document_date(order)
@@ -133,4 +171,5 @@ def context_for_order(
         payment_method=order.payment_method,
         currency=order.currency,
         vat_note=plan.vat_note,
+        collective=collective,
     )

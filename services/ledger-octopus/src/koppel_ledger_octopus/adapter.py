@@ -26,6 +26,7 @@ from koppel_contracts import (
 from koppel_ledger import (
     LEDGER_ZONE,
     DraftRequest,
+    LedgerDescription,
     LedgerDoc,
     LedgerMetrics,
     NotReplaceable,
@@ -41,6 +42,7 @@ from . import debtors
 from .account import ClientRegistry
 from .client import ClientOptions, OctopusClient, octopus_message
 from .debtors import RelationIndex
+from .describe import describe
 from .mapping import (
     Header,
     account_number,
@@ -95,7 +97,12 @@ class OctopusSession:
             mode = self.options.booking_mode
             journal = self.options.journal or DEFAULT_JOURNAL[mode]
             debtor = await self.adapter.relations.debtor_for(
-                self.client, event.order, self.settings.ledger.booking, order_key=request.order_id
+                self.client,
+                event.order,
+                self.settings.ledger.booking,
+                order_key=request.order_id,
+                connection_id=event.connection_id,
+                shop=self.settings.shop.system,
             )
             day = document_date(event.order)
         placement = await self.reference.placement(self.client, day)
@@ -215,6 +222,11 @@ class OctopusSession:
             await self.adapter.relations.forget(
                 self.client.account.dossier_key, draft.debtor.email or ""
             )
+            raise TransientError(f"relation {draft.debtor.label()} is gone") from None
+        if draft.debtor.source == "collective" and not await self.adapter.relations.exists(
+            self.client, draft.debtor
+        ):
+            self.adapter.relations.forget_debtor(self.client.account.dossier_key, draft.debtor)
             raise TransientError(f"relation {draft.debtor.label()} is gone") from None
 
     async def _module_off(self, placement: Placement, journal: str) -> bool:
@@ -388,6 +400,9 @@ class OctopusAdapter:
     async def maintain(self) -> None:
         """Number claims only matter while workers draw near the same number."""
         await self.reference.purge_claims(older_than=timedelta(days=1))
+
+    async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
+        return await describe(self.clients, settings)
 
     async def aclose(self) -> None:
         await self.clients.aclose()

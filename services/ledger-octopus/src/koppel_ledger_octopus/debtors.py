@@ -1,17 +1,24 @@
 """Which Octopus relation (debtor) an order is booked on.
 
-1. A fixed debtor per payment method (`mapping.payment_method_debtors`, key `*`
-   for every other method) wins: no personal data in the ledger, no call.
-2. With matching on (`mapping.debtor_matching`), the customer's e-mail is looked
-   up in this service's own index of the dossier's relations (MongoDB
-   `relations`; Octopus cannot search by e-mail). The index is filled from
-   `/relations/modified` — in full once, then as deltas — and refreshed at most
-   every `relation_refresh` when an e-mail is not in it.
-3. Unknown customers are created with `PUT /relations` keyed by an external
-   relation id derived from the e-mail. The PUT is an upsert on that id, so a
-   retry after a lost response (or a crash) updates the same relation instead
-   of creating a second one. With matching off, the id derives from the order
-   instead: one relation per order, still idempotent.
+`koppel_ledger.choose_debtor` decides which debtor (the rules for every ledger); this module
+finds or creates it in Octopus:
+
+- **fixed** (`booking.payment_method_debtors`): the configured relation id, no call.
+- **collective** (consumers with `booking.consumers = collective`): one relation per
+  connection and destination country, with the collective name, the country, a private
+  VAT type and nothing else — no e-mail, address or phone of any consumer. Keyed by an
+  external relation id derived from the choice's seed: looked up by that id
+  (`GET /relations?extRelationId=`) and created with `PUT /relations` when absent. The PUT
+  is an upsert on that id, so replicas creating it at once, or a retry after a lost
+  answer, end with one relation. A relation under that id that has an e-mail is someone
+  else's: the next candidate id is tried. Kept in memory once found.
+- **matched**: the customer's e-mail looked up in this service's own index of the
+  dossier's relations (MongoDB `relations`; Octopus cannot search by e-mail). The index is
+  filled from `/relations/modified` — in full once, then as deltas — and refreshed at most
+  every `relation_refresh` when an e-mail is not in it. Unknown customers are created with
+  `PUT /relations` keyed by an external relation id derived from the e-mail: a retry after
+  a lost response (or a crash) updates the same relation instead of creating a second one.
+- **per order** (matching off): the same, the id derived from the order.
 """
 
 from __future__ import annotations
@@ -23,8 +30,20 @@ from typing import Any
 
 from koppel_chassis import IndexSpec
 from koppel_chassis.mongo import AsyncDatabase, Document
-from koppel_contracts import BookingOptions, CanonicalOrder
-from koppel_ledger import Clock, Debtor, Refusal, customer_name, utcnow
+from koppel_contracts import BookingOptions, CanonicalOrder, ShopSystem, split_order_key
+from koppel_ledger import (
+    Clock,
+    CollectiveDebtor,
+    Debtor,
+    FixedDebtor,
+    MatchedDebtor,
+    NoDebtor,
+    OrderDebtor,
+    Refusal,
+    choose_debtor,
+    customer_name,
+    utcnow,
+)
 
 from .client import OctopusClient
 
@@ -85,6 +104,8 @@ class RelationIndex:
         self.sync_state = db[SYNC]
         self.refresh = refresh
         self.clock = clock
+        # (dossier, seed) -> (relation id, external id) of collective relations found
+        self._collective_ids: dict[tuple[str, str], tuple[int, int]] = {}
 
     # --- the index -----------------------------------------------------------------
 
@@ -170,42 +191,92 @@ class RelationIndex:
         mapping: BookingOptions,
         *,
         order_key: str,
+        connection_id: str | None = None,
+        shop: ShopSystem | None = None,
     ) -> Debtor:
-        fixed = fixed_debtor(order, mapping)
-        if fixed is not None:
-            return fixed
-        dossier = client.account.dossier_key
-        email = order.customer.email
-        if mapping.debtor_matching and email:
-            hit = await self.lookup(dossier, email)
-            if hit is None and await self.sync(client):
-                hit = await self.lookup(dossier, email)
-            if hit is not None:
-                return _debtor(hit["relation_id"], hit.get("external_id"), "index", email)
-            external_id = await self._free_external_id(dossier, email, email)
-            relation_id = await self._create(client, order, external_id)
-            debtor = _debtor(relation_id, external_id, "created", email)
-            await self.relations.update_one(
-                {"dossier": dossier, "email": email},
-                {
-                    "$set": {
-                        "relation_id": relation_id,
-                        "external_id": external_id,
-                        "name": customer_name(order),
-                        "updated_at": self.clock(),
-                    }
-                },
-                upsert=True,
-            )
-            return debtor
-        if not email and mapping.debtor_matching:
-            raise Refusal("no_debtor", payment_method=order.payment_method or "-")
-        external_id = external_id_for(f"order|{order_key}")
-        relation_id = await self._create(client, order, external_id)
-        return _debtor(relation_id, external_id, "per_order", email)
+        choice = choose_debtor(
+            order,
+            mapping,
+            connection_id=connection_id or split_order_key(order_key)[0],
+            order_key=order_key,
+            shop=shop,
+        )
+        match choice:
+            case FixedDebtor(value=value):
+                return _fixed(value)
+            case CollectiveDebtor():
+                return await self._collective(client, choice, order.currency)
+            case MatchedDebtor(email=email):
+                return await self._matched(client, order, email)
+            case OrderDebtor(seed=seed):
+                external_id = external_id_for(seed)
+                relation_id = await self._create(client, relation_body(order, external_id))
+                return _debtor(relation_id, external_id, "per_order", order.customer.email)
+            case NoDebtor():
+                raise choice.refusal()
 
-    async def _create(self, client: OctopusClient, order: CanonicalOrder, external_id: int) -> int:
-        body = relation_body(order, external_id)
+    async def _matched(self, client: OctopusClient, order: CanonicalOrder, email: str) -> Debtor:
+        dossier = client.account.dossier_key
+        hit = await self.lookup(dossier, email)
+        if hit is None and await self.sync(client):
+            hit = await self.lookup(dossier, email)
+        if hit is not None:
+            return _debtor(hit["relation_id"], hit.get("external_id"), "index", email)
+        external_id = await self._free_external_id(dossier, email, email)
+        relation_id = await self._create(client, relation_body(order, external_id))
+        await self.relations.update_one(
+            {"dossier": dossier, "email": email},
+            {
+                "$set": {
+                    "relation_id": relation_id,
+                    "external_id": external_id,
+                    "name": customer_name(order),
+                    "updated_at": self.clock(),
+                }
+            },
+            upsert=True,
+        )
+        return _debtor(relation_id, external_id, "created", email)
+
+    async def _collective(
+        self, client: OctopusClient, choice: CollectiveDebtor, currency: str
+    ) -> Debtor:
+        dossier = client.account.dossier_key
+        known = self._collective_ids.get((dossier, choice.seed))
+        if known is not None:
+            return _debtor(known[0], known[1], "collective")
+        for attempt in range(20):
+            external_id = external_id_for(choice.seed, attempt)
+            found = [
+                r
+                for r in await client.relations_by_external_id(external_id)
+                if _external_id(r) == external_id and _relation_id(r) is not None
+            ]
+            if found and found[0].get("email"):
+                continue  # a customer's relation holds this id: not ours, try the next one
+            if found:
+                relation_id = int(_relation_id(found[0]))  # type: ignore[arg-type]
+            else:
+                body = collective_body(choice, external_id, currency)
+                relation_id = await self._create(client, body)
+                log.info(
+                    "collective relation created",
+                    extra={"relation": relation_id, "country": choice.country_code},
+                )
+            self._collective_ids[(dossier, choice.seed)] = (relation_id, external_id)
+            return _debtor(relation_id, external_id, "collective")
+        raise RuntimeError("no free external relation id")  # pragma: no cover
+
+    def forget_debtor(self, dossier: str, debtor: Debtor) -> None:
+        """A collective relation Octopus no longer has: find or create it anew next time."""
+        self._collective_ids = {
+            key: ids
+            for key, ids in self._collective_ids.items()
+            if not (key[0] == dossier and str(ids[0]) == debtor.id)
+        }
+
+    async def _create(self, client: OctopusClient, body: dict[str, Any]) -> int:
+        external_id = body["relationIdentificationServiceData"]["externalRelationId"]
         answer = await client.put_relation(body)
         if isinstance(answer, dict):
             found = _relation_id(answer)
@@ -217,14 +288,17 @@ class RelationIndex:
         raise Refusal("octopus_refused", message="relation not found after creating it")
 
 
-def fixed_debtor(order: CanonicalOrder, mapping: BookingOptions) -> Debtor | None:
-    debtors = mapping.payment_method_debtors
-    value = debtors.get(order.payment_method or "") or debtors.get("*")
-    if value is None:
-        return None
+def _fixed(value: str) -> Debtor:
     if not value.strip().isdigit():
         raise Refusal("bad_fixed_debtor", debtor=value)
     return _debtor(int(value), None, "fixed")
+
+
+def fixed_debtor(order: CanonicalOrder, mapping: BookingOptions) -> Debtor | None:
+    """The fixed debtor of the order's payment method, or None."""
+    debtors = mapping.payment_method_debtors
+    value = debtors.get(order.payment_method or "") or debtors.get("*")
+    return None if value is None else _fixed(value)
 
 
 def _vat_type(country: str, vat_number: str | None) -> int:
@@ -263,3 +337,18 @@ def relation_body(order: CanonicalOrder, external_id: int) -> dict[str, Any]:
         "currencyCode": order.currency,
     }
     return {k: v for k, v in body.items() if v not in (None, "")}
+
+
+def collective_body(choice: CollectiveDebtor, external_id: int, currency: str) -> dict[str, Any]:
+    """The collective relation: its name and country, a private VAT type, nothing of any
+    consumer (no e-mail, so the relation index never takes it for a customer)."""
+    return {
+        "relationIdentificationServiceData": {"externalRelationId": external_id},
+        "name": choice.label(),
+        "client": True,
+        "supplier": False,
+        "active": True,
+        "country": choice.country_code,
+        "vatType": _vat_type(choice.country_code, None),
+        "currencyCode": currency,
+    }

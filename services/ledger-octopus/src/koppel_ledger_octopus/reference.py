@@ -224,7 +224,7 @@ class ReferenceCache:
         for number, rate in accounts.items():
             for force in (False, True):
                 known_accounts = {
-                    _account_number(a) for a in await self.accounts(client, bookyear_id, force)
+                    account_number(a) for a in await self.accounts(client, bookyear_id, force)
                 }
                 if number in known_accounts:
                     break
@@ -260,7 +260,7 @@ def _journal_key(journal: dict[str, Any]) -> str:
     return str(key)
 
 
-def _account_number(account: dict[str, Any]) -> int:
+def account_number(account: dict[str, Any]) -> int:
     key = account.get("accountKey")
     if isinstance(key, dict):
         return int(key["id"])

@@ -29,6 +29,7 @@ from koppel_contracts import (
 from koppel_ledger import (
     LEDGER_ZONE,
     DraftRequest,
+    LedgerDescription,
     LedgerDoc,
     LedgerMetrics,
     NotReplaceable,
@@ -48,6 +49,7 @@ from .client import (
     snelstart_message,
 )
 from .debtors import Debtors
+from .describe import describe
 from .mapping import Accounts, booking_body, description, read_booking
 from .orders import OrderArticles, OrderMode
 from .reference import AdministrationCache
@@ -104,7 +106,12 @@ class SnelStartSession:
             day = datetime.now(UTC).astimezone(LEDGER_ZONE).date()
         else:
             debtor = await self.adapter.debtors.debtor_for(
-                self.client, order, self.settings.ledger.booking, order_key=request.order_id
+                self.client,
+                order,
+                self.settings.ledger.booking,
+                order_key=request.order_id,
+                connection_id=request.event.connection_id,
+                shop=self.settings.shop.system,
             )
             day = document_date(order)
         ordered = self.orders is not None
@@ -291,17 +298,26 @@ class SnelStartAdapter:
         if client is None or client.account != account:
             if client is not None:
                 self._retired.append(client)
-            if self.settings.subscription_key is None:
-                raise SettingsIncomplete("the service has no SnelStart subscription key")
-            client = SnelStartClient(
-                account,
-                self.secrets,
-                self.settings.subscription_key.get_secret_value(),
-                options=self.options,
-                metrics=self.metrics,
-            )
+            client = self._client(account)
             self._clients[connection_id] = client
         return SnelStartSession(self, client, settings)
+
+    def _client(self, account: SnelStartAccount) -> SnelStartClient:
+        if self.settings.subscription_key is None:
+            raise SettingsIncomplete("the service has no SnelStart subscription key")
+        return SnelStartClient(
+            account,
+            self.secrets,
+            self.settings.subscription_key.get_secret_value(),
+            options=self.options,
+            metrics=self.metrics,
+        )
+
+    async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
+        account = SnelStartAccount.from_settings(settings, self.settings.token_url)
+        # A cache of its own: what unsaved settings find must not answer for the live ones.
+        articles = OrderArticles(AdministrationCache(self.settings.reference_refresh))
+        return await describe(self._client(account), articles, settings)
 
     def drop(self, connection_id: str) -> None:
         client = self._clients.pop(connection_id, None)

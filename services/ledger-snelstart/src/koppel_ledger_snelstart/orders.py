@@ -37,7 +37,7 @@ class OrderArticles:
     def __init__(self, reference: AdministrationCache) -> None:
         self.reference = reference
 
-    async def _by_code(self, client: SnelStartClient, code: str) -> dict[str, Any] | None:
+    async def by_code(self, client: SnelStartClient, code: str) -> dict[str, Any] | None:
         key = f"{client.account.administration_key}:artikel:{code}"
 
         async def fetch() -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ class OrderArticles:
         code = articles.get(kind)
         if code is None:
             raise Refusal("order_article_missing", kind=kind, rate=_pct(rate))
-        found = await self._by_code(client, code)
+        found = await self.by_code(client, code)
         if found is None:
             raise Refusal("order_article_unknown", article=code, kind=kind)
         if found["kind"] != kind:

@@ -18,11 +18,12 @@ from koppel_contracts import (
     FailureKind,
     OrderEventKind,
 )
-from koppel_testkit import line, make_order, make_order_event
+from koppel_testkit import line
 
 from ..adapter import DraftRequest, LedgerAdapter, LedgerSession
 from ..records import LedgerDoc, State
-from .driver import CONNECTION, Driver, HeldDocument, LedgerHarness
+from .contract_ops import OperationsContract
+from .driver import Driver, LedgerHarness, event, ours
 
 
 class SimulatedCrash(BaseException):
@@ -55,19 +56,7 @@ class _CrashAfterCreate:
         return getattr(self.inner, name)
 
 
-def event(
-    ref: str, *, revision: int = 1, kind: OrderEventKind = OrderEventKind.CREATED, **order: Any
-):
-    return make_order_event(
-        make_order(order_id=ref, **order), connection_id=CONNECTION, revision=revision, kind=kind
-    )
-
-
-def ours(documents: list[HeldDocument], order_number: str) -> list[HeldDocument]:
-    return [d for d in documents if d.reference == order_number]
-
-
-class LedgerContract:
+class LedgerContract(OperationsContract):
     """Exactly once, whatever the ledger does. Each test starts with an empty ledger."""
 
     not_applicable: frozenset[str] = frozenset()

@@ -19,9 +19,11 @@ from koppel_contracts import (
     ConnectionSettings,
     Envelope,
     OrderEvent,
+    OrderEventKind,
     Topic,
     order_key,
 )
+from koppel_testkit import make_order, make_order_event
 from prometheus_client import CollectorRegistry
 
 from ..adapter import LedgerAdapter
@@ -161,3 +163,15 @@ class Driver:
 
     def alerts(self) -> list[AlertEvent]:
         return self.published.of(OPS_ALERTS)
+
+
+def event(
+    ref: str, *, revision: int = 1, kind: OrderEventKind = OrderEventKind.CREATED, **order: Any
+):
+    return make_order_event(
+        make_order(order_id=ref, **order), connection_id=CONNECTION, revision=revision, kind=kind
+    )
+
+
+def ours(documents: list[HeldDocument], order_number: str) -> list[HeldDocument]:
+    return [d for d in documents if d.reference == order_number]

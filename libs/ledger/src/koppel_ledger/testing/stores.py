@@ -16,7 +16,7 @@ from ..clock import ManualClock
 from ..events import Events
 from ..holds import HoldStore
 from ..records import Change, Received, State
-from ..store import LostLock, OrderStore, lock_of
+from ..store import LostLock, OrderStore, RetrySelection, lock_of
 
 CONNECTION = "store-contract"
 EVENTS = Events("ledger-test", "octopus")  # type: ignore[arg-type]
@@ -228,6 +228,39 @@ class StoreContract:
         assert due == {"held", "pending", "fixable"}
         fixable = await order_store.get(f"{CONNECTION}:fixable")
         assert fixable is not None and fixable.done_revision == 0
+
+    async def test_a_retry_selects_one_order_or_a_filter_and_never_a_booked_one(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        cases = {
+            "old-failed": Change(state=State.FAILED, reason_code="x", done_revision=1),
+            "failed": Change(state=State.FAILED, reason_code="x", done_revision=1, attempts=5),
+            "held": Change(state=State.HELD, reason_code="credentials_refused"),
+            "waiting": Change(state=State.WAITING, reason_code="ledger_unavailable"),
+            "booked": Change(state=State.BOOKED, done_revision=1, next_attempt_at=None),
+        }
+        since = None
+        for ref, change in cases.items():
+            _, record = await order_store.receive(order_event(ref))
+            assert record is not None
+            claimed = await order_store.claim(record.id)
+            assert claimed is not None
+            await order_store.write(record.id, lock_of(claimed), change, revision=1, release=True)
+            clock.advance(seconds=60)
+            since = since or clock()  # every order after the first
+        failed_since = RetrySelection(CONNECTION, states=frozenset({State.FAILED}), since=since)
+        assert [i.split(":", 1)[1] for i in await order_store.retry(failed_since)] == ["failed"]
+        retried = await order_store.get(f"{CONNECTION}:failed")
+        assert retried is not None and retried.attempts == 0 and retried.done_revision == 0
+        assert f"{CONNECTION}:failed" in {i for i, _ in await order_store.due(10)}
+
+        everything = RetrySelection(CONNECTION, states=frozenset(State))
+        picked = {i.split(":", 1)[1] for i in await order_store.retry(everything)}
+        assert picked == {"old-failed", "failed", "held", "waiting"}, "never a booked order"
+        one = RetrySelection(CONNECTION, order_ref="booked", states=frozenset(State))
+        assert await order_store.retry(one) == []
+        other = RetrySelection("another-connection", states=frozenset(State))
+        assert await order_store.retry(other) == []
 
     # --- holds ----------------------------------------------------------------------------
 
