@@ -130,6 +130,7 @@ class ShopState:
     code: str
     name: str
     bookable_by_default: bool = False  # the shop itself calls it paid
+    flags: tuple[str, ...] = ()  # what else the shop says of it: shipped, cancelled, ...
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,19 @@ class MemoryOrderStore(Resolving):
     async def unwatch(self, connection_id: str, source_order_id: str) -> None:
         self.unbookable.pop(key(connection_id, source_order_id), None)
 
-    async def watched(self, connection_id: str) -> list[str]:
-        docs = [d for d in self.unbookable.values() if d["connection_id"] == connection_id]
+    async def watched(self, connection_id: str, since: datetime | None = None) -> list[str]:
+        docs = [
+            d
+            for d in self.unbookable.values()
+            if d["connection_id"] == connection_id and (since is None or d["at"] >= since)
+        ]
         return [d["source_order_id"] for d in sorted(docs, key=lambda d: d["at"])]
+
+    async def forget_watched(self, before: datetime) -> int:
+        old = [k for k, d in self.unbookable.items() if d["at"] < before]
+        for k in old:
+            del self.unbookable[k]
+        return len(old)
 
     async def record_failure(self, failure: IngestFailure) -> bool:
         if failure.cause_id in self.failed:

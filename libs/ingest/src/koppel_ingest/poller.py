@@ -184,7 +184,11 @@ class Poller:
                 return state.cursor
         again: list[str] = []
         if self.adapter.revisit_unbookable:
-            again += [s for s in await self.store.watched(connection_id) if s not in listed]
+            # Not for ever: an order unpaid for longer than the poll window is left to the
+            # shop's own "changed since" listing (a payment changes the order).
+            since = self.clock() - self.policy.window
+            watched = await self.store.watched(connection_id, since)
+            again += [s for s in watched if s not in listed]
         if changes.complete_since is not None:
             published = await self.store.published_since(connection_id, changes.complete_since)
             again += [r.source_order_id for r in published if r.source_order_id not in listed]
@@ -244,3 +248,4 @@ class Poller:
         """Clean-up of what dead replicas and refused deliveries leave behind."""
         await self.leases.purge_expired(self.policy.lease * 2)
         await self.states.purge_refused(self.clock() - self.policy.refused_kept)
+        await self.store.forget_watched(self.clock() - self.policy.window)

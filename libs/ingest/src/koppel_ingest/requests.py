@@ -42,7 +42,11 @@ def period(since: date | None, until: date | None, today: date) -> tuple[datetim
 
 def order_states(check: ConnectionCheck) -> list[Choice]:
     return [
-        Choice(code=s.code, name=s.name, flags=["paid"] if s.bookable_by_default else [])
+        Choice(
+            code=s.code,
+            name=s.name,
+            flags=list(dict.fromkeys([*(["paid"] if s.bookable_by_default else []), *s.flags])),
+        )
         for s in check.states
     ]
 

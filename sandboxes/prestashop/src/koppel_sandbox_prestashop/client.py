@@ -249,6 +249,11 @@ class PrestaShopControl:
     async def clear_faults(self) -> None:
         await self._call("DELETE", "/faults")
 
+    async def faults(self) -> Json:
+        """{"pending": [rules not used up], "injected": faults served so far}."""
+        result: Json = await self._call("GET", "/faults")
+        return result
+
     async def counters(self) -> dict[str, int]:
         result: dict[str, int] = await self._call("GET", "/counters")
         return result

@@ -172,6 +172,18 @@ class StoreContract:
         assert await order_store.watched(CONNECTION) == ["6001"]
         assert await order_store.watched("other") == []
 
+    async def test_watching_ends_after_the_window(
+        self, order_store: OrderStore, clock: SetClock
+    ) -> None:
+        old = clock()
+        await order_store.watch(CONNECTION, "6101", old)
+        clock.tick(3600)
+        await order_store.watch(CONNECTION, "6102", clock())
+        assert await order_store.watched(CONNECTION, since=old) == ["6101", "6102"]
+        assert await order_store.watched(CONNECTION, since=clock()) == ["6102"]
+        assert await order_store.forget_watched(before=clock()) == 1
+        assert await order_store.watched(CONNECTION) == ["6102"]
+
     async def test_a_failure_is_recorded_once_per_cause(
         self, order_store: OrderStore, clock: SetClock
     ) -> None:
