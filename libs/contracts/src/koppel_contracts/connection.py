@@ -97,6 +97,20 @@ class Merchant(ContractModel):
     language: Language = Language.NL
 
 
+class SellerParty(ContractModel):
+    """The merchant as seller on the invoices Koppel writes (UBL)."""
+
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country_code: str = Field(default="NL", pattern=r"^[A-Z]{2}$")
+    vat_number: str | None = None
+    kvk_number: str | None = Field(default=None, description="Chamber of Commerce number")
+    iban: str | None = None
+    email: str | None = None
+
+
 class ShopOptions(ContractModel):
     """What the shop side needs to know: when an order is bookable."""
 
@@ -121,6 +135,11 @@ class ShopOptions(ContractModel):
         default=False,
         description="Bol.com: answer a business buyer's invoice request by uploading the "
         "invoice of the booking, once per request",
+    )
+    seller: SellerParty | None = Field(
+        default=None,
+        description="The merchant as seller on invoices the shop side writes (Bol.com's "
+        "invoice answers); None: ledger.asperion.seller where there is one",
     )
 
     @field_validator("trigger_statuses")
@@ -213,20 +232,6 @@ class SnelStartOptions(ContractModel):
         description="order mode: SnelStart VAT kind (Hoog, Laag, Overig, Geen) -> the article code "
         "the order lines of that kind are written on (SnelStart takes the VAT from the article)",
     )
-
-
-class SellerParty(ContractModel):
-    """The merchant as seller on the invoices Koppel writes (UBL)."""
-
-    name: str
-    street: str
-    postal_code: str
-    city: str
-    country_code: str = Field(default="NL", pattern=r"^[A-Z]{2}$")
-    vat_number: str | None = None
-    kvk_number: str | None = Field(default=None, description="Chamber of Commerce number")
-    iban: str | None = None
-    email: str | None = None
 
 
 class SftpTarget(ContractModel):

@@ -31,6 +31,9 @@ class Topic:
     event: type[BaseModel]
     key_rule: str
     compacted: bool = False
+    # What travels on the topic, for people: the AsyncAPI documents every service serves
+    # (and `libs/contracts/schemas/asyncapi/`) describe each channel with it.
+    description: str = ""
 
     @property
     def dead_letter(self) -> str:
@@ -61,16 +64,69 @@ def dead_letter_topic(topic: str) -> str:
 
 
 CONNECTIONS = Topic(
-    "config.connections.v1", ConnectionSettingsEvent, "connection_id", compacted=True
+    "config.connections.v1",
+    ConnectionSettingsEvent,
+    "connection_id",
+    compacted=True,
+    description="A connection's settings, whole and versioned (the latest version wins); "
+    "credentials are enc:v1: ciphertexts. A message without a body (tombstone) removes "
+    "the connection.",
 )
-SHOP_ORDERS = Topic("shop.orders.v1", OrderEvent, "connection_id:order_ref")
-LEDGER_BOOKINGS = Topic("ledger.bookings.v1", BookingEvent, "connection_id:order_ref")
-LEDGER_CHECKS = Topic("ledger.checks.v1", CheckEvent, "connection_id:order_ref")
-OPS_ALERTS = Topic("ops.alerts.v1", AlertEvent, "connection_id")
-LEDGER_COMMANDS = Topic("ledger.commands.v1", LedgerCommand, "connection_id[:order_ref]")
-OPS_REQUESTS = Topic("ops.requests.v1", ConnectionRequest, "connection_id")
-OPS_ANSWERS = Topic("ops.answers.v1", ConnectionAnswer, "connection_id")
-SETTINGS_APPLIED = Topic("config.applied.v1", SettingsApplied, "connection_id")
+SHOP_ORDERS = Topic(
+    "shop.orders.v1",
+    OrderEvent,
+    "connection_id:order_ref",
+    description="A revision of a paid shop order as a canonical order: created, amended "
+    "or cancelled.",
+)
+LEDGER_BOOKINGS = Topic(
+    "ledger.bookings.v1",
+    BookingEvent,
+    "connection_id:order_ref",
+    description="What the ledger service did with an order: booked, replaced, credited, "
+    "failed or held.",
+)
+LEDGER_CHECKS = Topic(
+    "ledger.checks.v1",
+    CheckEvent,
+    "connection_id:order_ref",
+    description="The read-back of a booking from the ledger: matched or mismatch.",
+)
+OPS_ALERTS = Topic(
+    "ops.alerts.v1",
+    AlertEvent,
+    "connection_id",
+    description="What the people behind a connection should hear about: a connection "
+    "broken or restored, a persistent failure, an ingest failure.",
+)
+LEDGER_COMMANDS = Topic(
+    "ledger.commands.v1",
+    LedgerCommand,
+    "connection_id[:order_ref]",
+    description="Book an order again now (Verwerk), or every order of a connection in "
+    "given states since a moment (Verwerk alle); the ledger service of the connection's "
+    "ledger acts on it.",
+)
+OPS_REQUESTS = Topic(
+    "ops.requests.v1",
+    ConnectionRequest,
+    "connection_id",
+    description="Test a connection's shop or ledger (with settings that may not be saved "
+    "yet), or import historic orders; answered by the service that owns that API.",
+)
+OPS_ANSWERS = Topic(
+    "ops.answers.v1",
+    ConnectionAnswer,
+    "connection_id",
+    description="The answers to one request, with its request id: running with "
+    "progress, then done or failed with problems in the merchant's language.",
+)
+SETTINGS_APPLIED = Topic(
+    "config.applied.v1",
+    SettingsApplied,
+    "connection_id",
+    description="A service took a connection's settings version.",
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     CONNECTIONS,

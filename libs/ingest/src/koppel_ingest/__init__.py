@@ -23,6 +23,7 @@ from .adapter import (
     ShopState,
     Texts,
     Webhooks,
+    shop_secret,
 )
 from .budget import BudgetedPolicyClient, RequestBudget, budget_limiter
 from .clock import Clock, SetClock, utcnow
@@ -72,6 +73,7 @@ __all__ = [
     "booking_fingerprint",
     "budget_limiter",
     "build_ingest_service",
+    "shop_secret",
     "utcnow",
     "webhook_address",
 ]

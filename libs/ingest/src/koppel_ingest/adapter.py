@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from koppel_chassis import SecretBox
 from koppel_contracts import (
     CanonicalOrder,
     ConnectionSettings,
@@ -59,6 +60,25 @@ class SettingsUnusable(Exception):
     def __init__(self, reason_code: str, detail: str) -> None:
         super().__init__(detail)
         self.reason_code = reason_code
+
+
+def shop_secret(
+    settings: ConnectionSettings, box: SecretBox, name: str, *, account: str | None = None
+) -> SecretStr:
+    """The shop's secret `credentials.<name>`, decrypted; `account`: what the shop calls
+    `account_id` when it is needed too (e.g. "CCV public key"). Raises SettingsUnusable
+    with the runtime's reason codes, so every shop reports a missing or unreadable secret
+    the same way."""
+    shop = settings.shop
+    if name not in shop.credentials or (account is not None and not shop.account_id):
+        needed = f"{account} (account_id) or " if account is not None else ""
+        raise SettingsUnusable(
+            "shop_credentials_missing", f"the connection has no {needed}credentials.{name}"
+        )
+    try:
+        return box.decrypt(shop.credentials[name])
+    except ValueError as error:
+        raise SettingsUnusable("shop_secret_unreadable", str(error)) from error
 
 
 # ---- what a session reports -------------------------------------------------------------

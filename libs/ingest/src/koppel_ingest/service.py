@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from koppel_chassis import ConnectionStore, IndexSpec, LeaseStore, SecretBox, Service
 from koppel_chassis import follow_connections as follow
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
+from koppel_contracts import OPS_ALERTS, SHOP_ORDERS
 
 from . import states, store
 from .adapter import ShopAdapter
@@ -27,7 +28,12 @@ def build_ingest_service(
     *,
     indexes: Sequence[IndexSpec] = (),
 ) -> Service:
-    service = Service(settings, indexes=[*store.INDEXES, *states.INDEXES, *indexes])
+    # publish: orders (sync.py), alerts (guard.py)
+    service = Service(
+        settings,
+        indexes=[*store.INDEXES, *states.INDEXES, *indexes],
+        publishes=[SHOP_ORDERS, OPS_ALERTS],
+    )
     box = SecretBox(settings.secrets_key)  # fails fast when no key is configured
     adapter = make_adapter(service, box)
     # Every webhook looks its connection up: answers are reused for a moment (this

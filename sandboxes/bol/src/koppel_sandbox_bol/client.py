@@ -110,6 +110,15 @@ class BolControl:
         """An inactive account gets 403 "Account is not active" on every API call."""
         await self._call("PATCH", self._a, {"active": active})
 
+    async def replace_credentials(
+        self, *, client_id: str | None = None, client_secret: str | None = None
+    ) -> Credentials:
+        """The seller replaces the API credentials: the old client id and secret (and
+        the tokens issued to them) are refused from now on; returns the new pair."""
+        body = {k: v for k, v in (("clientId", client_id), ("clientSecret", client_secret)) if v}
+        data = await self._call("POST", f"{self._a}/credentials", body)
+        return Credentials(data["retailerId"], data["clientId"], data["clientSecret"])
+
     async def add_products(self, products: list[BolJson]) -> None:
         await self._call("PATCH", self._a, {"products": products})
 

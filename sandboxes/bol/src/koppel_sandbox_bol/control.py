@@ -163,6 +163,15 @@ def control_routes(state: BolState) -> list[Route]:
             account.products[product.ean] = product
         return _json(_account_json(account))
 
+    async def replace_credentials(request: Request) -> Response:
+        data = await _body(request)
+        account = state.replace_credentials(
+            acct(request),
+            client_id=data.get("clientId"),
+            client_secret=data.get("clientSecret"),
+        )
+        return _json(_account_json(account))
+
     async def create_order(request: Request) -> Response:
         order = place_order(acct(request), await _body(request))
         return _json(render.order(order), 201)
@@ -288,6 +297,7 @@ def control_routes(state: BolState) -> list[Route]:
         ("/accounts", accounts, "GET"),
         ("/accounts", create_account, "POST"),
         (a, patch_account, "PATCH"),
+        (f"{a}/credentials", replace_credentials, "POST"),
         (f"{a}/orders", create_order, "POST"),
         (f"{a}/orders/{{order_id}}", get_order, "GET"),
         (f"{a}/orders/{{order_id}}/ship", ship, "POST"),

@@ -260,6 +260,23 @@ class BolState:
         self.tokens[token.value] = token
         return token
 
+    def replace_credentials(
+        self, account: Account, *, client_id: str | None = None, client_secret: str | None = None
+    ) -> Account:
+        """The seller deletes the account's API credentials in the seller dashboard and
+        creates new ones: the old pair is refused from now on (401 invalid_client) and,
+        UNCONFIRMED, so are the tokens issued to it (bol's JWTs could in principle stay
+        valid until they expire; the sandbox revokes them at once, so a client meets the
+        refusal on its next call rather than up to five minutes later)."""
+        new_id = client_id or str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        holder = self.by_client_id(new_id)
+        if holder is not None and holder is not account:
+            raise ValueError(f"client id {new_id} is taken")
+        account.client_id = new_id
+        account.client_secret = client_secret or secrets.token_urlsafe(48)
+        self.tokens = {k: t for k, t in self.tokens.items() if t.retailer_id != account.retailer_id}
+        return account
+
     # --- reset ------------------------------------------------------------------
 
     def reset(self, *, demo: bool = False) -> None:

@@ -30,9 +30,9 @@ from koppel_ingest import (
     PollWindow,
     RegisteredWebhook,
     SessionCache,
-    SettingsUnusable,
     ShopOrder,
     Texts,
+    shop_secret,
 )
 from pydantic import SecretStr
 
@@ -214,15 +214,7 @@ class CcvAdapter:
 
     def _client(self, settings: ConnectionSettings) -> CcvClient:
         shop = settings.shop
-        if not shop.account_id or SECRET_NAME not in shop.credentials:
-            raise SettingsUnusable(
-                "shop_credentials_missing",
-                f"the connection has no CCV public key (account_id) or credentials.{SECRET_NAME}",
-            )
-        try:
-            secret = self.box.decrypt(shop.credentials[SECRET_NAME])
-        except ValueError as error:
-            raise SettingsUnusable("shop_secret_unreadable", str(error)) from error
+        secret = shop_secret(settings, self.box, SECRET_NAME, account="CCV public key")
         s = self.settings
         return CcvClient(
             str(shop.base_url),

@@ -27,9 +27,9 @@ from koppel_ingest import (
     PollWindow,
     RegisteredWebhook,
     SessionCache,
-    SettingsUnusable,
     ShopOrder,
     Texts,
+    shop_secret,
 )
 from pydantic import SecretStr
 
@@ -222,14 +222,7 @@ class PrestashopAdapter:
         return PrestashopSession(client, Lookups(client), trigger, self.settings)
 
     def _key(self, settings: ConnectionSettings) -> SecretStr:
-        if KEY_NAME not in settings.shop.credentials:
-            raise SettingsUnusable(
-                "shop_credentials_missing", f"the connection has no credentials.{KEY_NAME}"
-            )
-        try:
-            return self.box.decrypt(settings.shop.credentials[KEY_NAME])
-        except ValueError as error:
-            raise SettingsUnusable("shop_secret_unreadable", str(error)) from error
+        return shop_secret(settings, self.box, KEY_NAME)
 
     async def drop(self, connection_id: str) -> None:
         await self._clients.drop(connection_id)

@@ -1,0 +1,1 @@
+"""ingest-bol: Bol.com orders onto shop.orders.v1, on the ingest runtime."""
