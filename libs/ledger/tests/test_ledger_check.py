@@ -42,11 +42,29 @@ def test_the_same_total_vat_and_debtor_match_without_details() -> None:
     assert result.difference == 0 and result.booked_vat == result.expected_vat
 
 
-def test_a_total_beyond_the_tolerance_is_a_mismatch_in_dutch() -> None:
+def test_a_total_beyond_the_tolerance_is_a_mismatch_in_dutch_with_dutch_amounts() -> None:
     result = check(found("72.50", {D(21): D("10.52"), D(9): D("1.37")}))
     assert result.outcome == CheckOutcome.MISMATCH and result.difference == D("1.00")
-    assert result.details[0] == "het totaal verschilt 1.00 (marge 0.05)"
-    assert "btw 21% verschilt 1.00: SnelStart 10.52, bestelling 9.52" in result.details
+    assert result.details == [
+        "het geboekte totaal is € 1,00 hoger dan de bestelling (marge € 0,05)",
+        "btw 21%: SnelStart € 10,52, bestelling € 9,52",
+    ]
+
+
+def test_the_same_mismatch_in_english_has_english_words_and_amounts() -> None:
+    result = check(found("70.50", {D(21): D("8.52"), D(9): D("1.37")}), Language.EN)
+    assert result.details == [
+        "the booked total is €1.00 lower than the order (tolerance €0.05)",
+        "VAT 21%: SnelStart €8.52, order €9.52",
+    ]
+
+
+def test_a_difference_within_the_tolerance_is_told_but_matches() -> None:
+    result = check(found("71.47", {D(21): D("9.52"), D(9): D("1.34")}))
+    assert result.outcome == CheckOutcome.MATCHED
+    assert result.details[0] == (
+        "het geboekte totaal is € 0,03 lager dan de bestelling, binnen de marge van € 0,05"
+    )
 
 
 @pytest.mark.parametrize(("delta", "outcome"), [("0.05", "matched"), ("0.06", "mismatch")])
@@ -60,8 +78,10 @@ def test_vat_per_rate_that_differs_is_reported_even_when_the_total_agrees() -> N
     # The ledger booked 10.89 VAT as 9.30 / 1.48 (shipping re-split): same total.
     result = check(found("71.50", {D(21): D("9.30"), D(9): D("1.59")}))
     assert result.outcome == CheckOutcome.MISMATCH, "0.22 VAT at 21% is over the tolerance"
-    assert any(d.startswith("btw 21% verschilt -0.22") for d in result.details)
-    assert any(d.startswith("btw 9% verschilt 0.22") for d in result.details)
+    assert result.details == [
+        "btw 21%: SnelStart € 9,30, bestelling € 9,52",
+        "btw 9%: SnelStart € 1,59, bestelling € 1,37",
+    ]
 
 
 def test_a_ledger_that_does_not_tell_vat_apart_is_checked_on_its_total() -> None:
@@ -73,8 +93,9 @@ def test_another_debtor_is_a_mismatch_named_the_same_way_on_both_sides() -> None
     result = check(found(debtor="1002"))
     assert result.outcome == CheckOutcome.MISMATCH
     assert (result.expected_customer, result.booked_customer) == ("relatie 1004", "relatie 1002")
+    assert result.details == ["de boeking staat op relatie 1002 in plaats van relatie 1004"]
     english = check(found(debtor="1002"), Language.EN)
-    assert english.details == ["booked on relation 1002, expected relation 1004"]
+    assert english.details == ["the booking is on relation 1002 instead of relation 1004"]
 
 
 def test_a_document_missing_on_read_back_is_a_mismatch() -> None:

@@ -11,15 +11,20 @@ from koppel_chassis import SecretBox
 from koppel_contracts import (
     AlertEvent,
     AlertKind,
+    BookingEvent,
+    BookingStatus,
     CheckEvent,
     CheckOutcome,
     ConnectionSettings,
     ConnectionSettingsEvent,
+    Failure,
+    FailureKind,
     LedgerConnection,
     LedgerRef,
     LedgerSystem,
     Merchant,
     OrderSummary,
+    RateAmount,
     ShopConnection,
     ShopSystem,
     SourceSystem,
@@ -144,6 +149,44 @@ def alert_event(
         order_ref=order_ref,
         order=order_summary(order_number) if order_number else None,
         cause_id=cause_id,
+    )
+
+
+def rates(**per_rate: str) -> list[RateAmount]:
+    """`rates(r21="9.52", r9="1.37")`: VAT per rate as a check carries it."""
+    return [RateAmount(vat_rate=k[1:].replace("_", "."), amount=v) for k, v in per_rate.items()]
+
+
+def booking_event(
+    connection_id: str,
+    order_ref: str,
+    status: BookingStatus,
+    *,
+    occurred_at: datetime,
+    failure_kind: FailureKind = FailureKind.CREDENTIALS,
+    persistent: bool = False,
+) -> BookingEvent:
+    failed = status in (BookingStatus.HELD, BookingStatus.FAILED)
+    return BookingEvent(
+        event_id=make_event_id("booking", connection_id, order_ref, occurred_at.isoformat()),
+        occurred_at=occurred_at,
+        connection_id=connection_id,
+        source_system=SourceSystem.OCTOPUS,
+        correlation_id=f"{connection_id}:{order_ref}",
+        order_ref=order_ref,
+        order_revision=1,
+        status=status,
+        order=order_summary(f"WEB-{order_ref}"),
+        ledger_ref=None if failed else LedgerRef(booking_id=f"B-{order_ref}"),
+        failure=Failure(
+            kind=failure_kind,
+            reason_code="credentials_refused",
+            reason="Octopus weigert de inloggegevens.",
+            suggestion="Sla de koppeling opnieuw op.",
+            persistent=persistent,
+        )
+        if failed
+        else None,
     )
 
 

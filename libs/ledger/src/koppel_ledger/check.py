@@ -1,11 +1,14 @@
 """The read-back check: what the ledger has, compared with what was meant — the total, the
-VAT per rate and the debtor. Pure; the texts are in the merchant's language."""
+VAT per rate and the debtor. Pure; the texts are in the merchant's language, amounts and
+rates written the way that language writes them (`€ 1,00` / `€1.00`), because the
+dashboard shows them to the merchant as they are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from koppel_bookkeeping.formatting import money_text, rate_text
 from koppel_contracts import CheckOutcome, Language
 
 from .adapter import ReadBack
@@ -14,18 +17,26 @@ from .records import LedgerDoc
 _TEXTS = {
     "nl": {
         "missing": "het document is bij het teruglezen niet gevonden in {ledger}",
-        "total": "het totaal verschilt {difference} (marge {tolerance})",
-        "total_within": "het totaal verschilt {difference}, binnen de marge van {tolerance}",
-        "vat": "btw {rate}% verschilt {difference}: {ledger} {booked}, bestelling {expected}",
-        "customer": "geboekt op {booked}, verwacht {expected}",
+        "total": "het geboekte totaal is {difference} {direction} dan de bestelling "
+        "(marge {tolerance})",
+        "total_within": "het geboekte totaal is {difference} {direction} dan de bestelling, "
+        "binnen de marge van {tolerance}",
+        "higher": "hoger",
+        "lower": "lager",
+        "vat": "btw {rate}: {ledger} {booked}, bestelling {expected}",
+        "customer": "de boeking staat op {booked} in plaats van {expected}",
         "relation": "relatie {id}",
     },
     "en": {
         "missing": "the document was not found in {ledger} when read back",
-        "total": "the total differs by {difference} (tolerance {tolerance})",
-        "total_within": "the total differs by {difference}, within the tolerance of {tolerance}",
-        "vat": "VAT {rate}% differs by {difference}: {ledger} {booked}, order {expected}",
-        "customer": "booked on {booked}, expected {expected}",
+        "total": "the booked total is {difference} {direction} than the order "
+        "(tolerance {tolerance})",
+        "total_within": "the booked total is {difference} {direction} than the order, "
+        "within the tolerance of {tolerance}",
+        "higher": "higher",
+        "lower": "lower",
+        "vat": "VAT {rate}: {ledger} {booked}, order {expected}",
+        "customer": "the booking is on {booked} instead of {expected}",
         "relation": "relation {id}",
     },
 }
@@ -52,9 +63,14 @@ def relation_label(debtor_id: str | None, external_id: str | None, language: Lan
     return _TEXTS[language.value]["relation"].format(id=ident)
 
 
-def _rate(rate: Decimal) -> str:
-    text = format(rate.normalize(), "f")
-    return text.replace(".", ",")
+def _total_text(
+    texts: dict[str, str], key: str, difference: Decimal, tolerance: Decimal, language: Language
+) -> str:
+    return texts[key].format(
+        difference=money_text(abs(difference), language),
+        direction=texts["higher"] if difference > 0 else texts["lower"],
+        tolerance=money_text(tolerance, language),
+    )
 
 
 def compare(
@@ -83,9 +99,9 @@ def compare(
     difference = found.total_incl_vat - doc.expected_total
     mismatch = abs(difference) > tolerance
     if mismatch:
-        details.append(texts["total"].format(difference=difference, tolerance=tolerance))
+        details.append(_total_text(texts, "total", difference, tolerance, language))
     elif difference:
-        details.append(texts["total_within"].format(difference=difference, tolerance=tolerance))
+        details.append(_total_text(texts, "total_within", difference, tolerance, language))
     if found.vat_per_rate is not None:
         for rate in sorted(set(expected_vat) | set(found.vat_per_rate), reverse=True):
             expected = expected_vat.get(rate, Decimal(0))
@@ -94,14 +110,15 @@ def compare(
                 mismatch = mismatch or abs(booked - expected) > tolerance
                 details.append(
                     texts["vat"].format(
-                        rate=_rate(rate),
-                        difference=booked - expected,
+                        rate=rate_text(rate, language),
                         ledger=ledger,
-                        booked=booked,
-                        expected=expected,
+                        booked=money_text(booked, language),
+                        expected=money_text(expected, language),
                     )
                 )
     booked_customer = relation_label(found.debtor_id, found.debtor_external_id, language)
+    # Ids with ids: the labels above are written alike on both sides, but the decision is
+    # taken on the identifiers, never on text that may carry a name on one side only.
     if doc.debtor.id is not None:
         same_customer = found.debtor_id == doc.debtor.id
     else:

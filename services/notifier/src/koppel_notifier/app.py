@@ -1,7 +1,9 @@
 """The notifier service: consume -> record -> mail -> mark.
 
-- consume: mismatches from `ledger.checks.v1`, alerts from `ops.alerts.v1`, and
-  connection settings (merchant address, name, language) from `config.connections.v1`;
+- consume: mismatches from `ledger.checks.v1`, alerts from `ops.alerts.v1`,
+  connection settings (merchant address, name, language) from `config.connections.v1`,
+  and bookings from `ledger.bookings.v1` (only to count the held orders a restore
+  released);
 - record: each event becomes at most one notification per cause in the outbox
   (MongoDB); the handler returns only after that insert, so the offset is
   committed only once the notification is durable;
@@ -15,9 +17,11 @@ from __future__ import annotations
 from koppel_chassis import ConnectionStore, Service, follow_connections
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
 from koppel_contracts import (
+    LEDGER_BOOKINGS,
     LEDGER_CHECKS,
     OPS_ALERTS,
     AlertEvent,
+    BookingEvent,
     CheckEvent,
     ConnectionSettings,
     utcnow,
@@ -25,22 +29,26 @@ from koppel_contracts import (
 
 from .handlers import Handlers
 from .mailer import Mailer, SmtpTransport
+from .releases import INDEXES as RELEASE_INDEXES
+from .releases import Releases
 from .render import Renderer
 from .settings import NotifierSettings
 from .state import INDEXES, Clock, Outbox
 
 
 def build(settings: NotifierSettings, *, clock: Clock = utcnow) -> Service:
-    service = Service(settings, indexes=INDEXES)
+    service = Service(settings, indexes=INDEXES + RELEASE_INDEXES)
     outbox = Outbox(service.db, clock)
+    releases = Releases(service.db, clock)
     connections = ConnectionStore(service.db[CONNECTIONS_COLLECTION])
-    handlers = Handlers(outbox, settings, clock, service.registry)
+    handlers = Handlers(outbox, releases, settings, clock, service.registry)
     mailer = Mailer(
         outbox=outbox,
+        releases=releases,
         connections=connections,
         settings=settings,
         transport=SmtpTransport(settings),
-        renderer=Renderer(),
+        renderer=Renderer(settings.dashboard_url),
         clock=clock,
         registry=service.registry,
     )
@@ -61,6 +69,10 @@ def build(settings: NotifierSettings, *, clock: Clock = utcnow) -> Service:
     @service.subscriber(OPS_ALERTS, purpose="alerts")
     async def on_alert(event: AlertEvent) -> None:
         await handlers.alert(event)
+
+    @service.subscriber(LEDGER_BOOKINGS, purpose="bookings")
+    async def on_booking(event: BookingEvent) -> None:
+        await handlers.booking(event)
 
     # mail -> mark
     @service.loop("mailer")

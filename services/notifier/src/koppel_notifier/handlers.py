@@ -9,6 +9,11 @@ Cause keys (unique per connection):
 - persistent/ingest:   `<kind>:<cause_id>`
 - connection_broken:   `connection_broken:<cause_id>#<episode>` — a restore closes
                        the episode, so a later break of the same cause mails again.
+- connection_restored: `connection_restored:<cause_id>` — the ledger gives each
+                       restore its own cause (per settings version): one mail each.
+
+Bookings are not mailed; they only tell which held orders a restore released
+(see `releases.py`).
 """
 
 from __future__ import annotations
@@ -20,9 +25,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from koppel_chassis import log_context
-from koppel_contracts import AlertEvent, AlertKind, CheckEvent, CheckOutcome, OrderSummary
+from koppel_contracts import (
+    AlertEvent,
+    AlertKind,
+    BookingEvent,
+    CheckEvent,
+    CheckOutcome,
+    OrderSummary,
+    RateAmount,
+)
 from prometheus_client import CollectorRegistry, Counter
 
+from .releases import Releases
 from .settings import NotifierSettings
 from .state import Channel, Clock, NewNotification, Outbox
 
@@ -31,10 +45,18 @@ log = logging.getLogger(__name__)
 MISMATCH = "mismatch"
 URGENT_KINDS = frozenset({str(AlertKind.CONNECTION_BROKEN)})
 """Kinds that never wait for the daily digest."""
+SETTLING_KINDS = frozenset({str(AlertKind.CONNECTION_RESTORED)})
+"""Kinds that go out when due and not before: their mail counts what happened meanwhile."""
 
 
 def _order(order: OrderSummary | None) -> dict[str, Any] | None:
     return order.model_dump(mode="json") if order is not None else None
+
+
+def _rates(amounts: list[RateAmount] | None) -> list[list[str]] | None:
+    if amounts is None:
+        return None
+    return [[format(a.vat_rate, "f"), format(a.amount, "f")] for a in amounts]
 
 
 def notification_for_check(event: CheckEvent) -> NewNotification | None:
@@ -55,6 +77,9 @@ def notification_for_check(event: CheckEvent) -> NewNotification | None:
         "document_number": event.ledger_ref.document_number,
         "expected_customer": event.expected_customer,
         "booked_customer": event.booked_customer,
+        "expected_vat": _rates(event.expected_vat),
+        "booked_vat": _rates(event.booked_vat),
+        # Kept for the record; the mail words the difference itself (see views.py).
         "details": list(event.details),
     }
     return NewNotification(
@@ -104,6 +129,8 @@ def next_digest_at(now: datetime, hour: int, timezone: str) -> datetime:
 
 def schedule(kind: str, now: datetime, settings: NotifierSettings) -> tuple[Channel, datetime]:
     """Which channel a notification goes by, and when it is due."""
+    if kind in SETTLING_KINDS:
+        return Channel.SETTLE, now + timedelta(seconds=settings.grouping_window_seconds)
     if settings.digest_enabled and kind not in URGENT_KINDS:
         return Channel.DIGEST, next_digest_at(now, settings.digest_hour, settings.digest_timezone)
     return Channel.IMMEDIATE, now + timedelta(seconds=settings.grouping_window_seconds)
@@ -113,11 +140,13 @@ class Handlers:
     def __init__(
         self,
         outbox: Outbox,
+        releases: Releases,
         settings: NotifierSettings,
         clock: Clock,
         registry: CollectorRegistry,
     ) -> None:
         self.outbox = outbox
+        self.releases = releases
         self.settings = settings
         self.clock = clock
         self.recorded = Counter(
@@ -147,6 +176,8 @@ class Handlers:
                     event.connection_id, event.occurred_at
                 )
                 log.info("connection restored", extra={"closed_causes": closed})
+                if not self._too_old(event.occurred_at):
+                    await self._record(notification_for_alert(event))
                 return
             if self._too_old(event.occurred_at):
                 return
@@ -163,6 +194,11 @@ class Handlers:
                     self.repeated.labels(str(event.kind)).inc()
                     return
             await self._record(notification_for_alert(event, episode=episode))
+
+    async def booking(self, event: BookingEvent) -> None:
+        """Not mailed: only remembered where it concerns a held order (see `releases.py`)."""
+        with log_context(connection_id=event.connection_id, order_ref=event.order_ref):
+            await self.releases.booking(event)
 
     def _too_old(self, occurred_at: datetime) -> bool:
         """Events older than our memory of sent mails are not mailed (replays stay silent)."""

@@ -5,7 +5,8 @@ One pass (`tick`) does, in order:
 1. recover what a crashed replica left half-done (see `Outbox.recover`);
 2. for each connection with a due notification, claim its pending
    notifications into one new mail — or park them when the connection's
-   settings (address, language) are not known yet;
+   settings (address, language) are not known yet. A due restore first gets
+   the number of held orders it released, or waits for them (`releases.py`);
 3. claim due mails one at a time by inserting their next attempt (the send
    lease: two replicas never send the same mail), render, send, mark sent —
    or, on failure, leave the mail for a later attempt at a growing interval.
@@ -28,6 +29,7 @@ from koppel_chassis.mail import SmtpTransport, message_id
 from koppel_contracts import ConnectionSettings
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from .releases import Releases
 from .render import RenderedMail, Renderer
 from .settings import NotifierSettings
 from .state import ClaimedMail, Clock, Outbox
@@ -57,6 +59,7 @@ def build_message(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Koppel-Connection"] = connection_id
     message.set_content(rendered.body)
+    message.add_alternative(rendered.html, subtype="html")
     message["Content-Language"] = str(connection.merchant.language)  # after set_content clears it
     return message
 
@@ -79,6 +82,7 @@ class Mailer:
         self,
         *,
         outbox: Outbox,
+        releases: Releases,
         connections: ConnectionStore,
         settings: NotifierSettings,
         transport: SmtpTransport,
@@ -87,6 +91,7 @@ class Mailer:
         registry: CollectorRegistry,
     ) -> None:
         self.outbox = outbox
+        self.releases = releases
         self.connections = connections
         self.settings = settings
         self.transport = transport
@@ -146,6 +151,17 @@ class Mailer:
                     extra={"parked": parked},
                 )
             return
+        await self.releases.settle(
+            connection_id,
+            wait=timedelta(seconds=self.settings.restore_wait_seconds),
+            recheck=timedelta(
+                seconds=max(
+                    self.settings.grouping_window_seconds, self.settings.poll_interval_seconds
+                )
+            ),
+        )
+        if not await self.outbox.has_due(connection_id, self.clock()):
+            return  # only a restore was due, and it waits for its held orders
         formed = await self.outbox.form_mail(
             connection_id, self.settings.max_items_per_mail, self.settings.lease_seconds
         )
@@ -240,6 +256,7 @@ class Mailer:
         if self._last_purge is not None and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
-        purged = await self.outbox.purge(now - timedelta(days=self.settings.history_days))
+        horizon = now - timedelta(days=self.settings.history_days)
+        purged = await self.outbox.purge(horizon) + await self.releases.purge(horizon)
         if purged:
             log.info("purged old notifications and mails", extra={"purged": purged})

@@ -1,9 +1,12 @@
-"""Mail text: Jinja2 templates per language, Dutch-style money and dates.
+"""Mail text: Jinja2 templates, Dutch-style money and dates.
 
-Templates live in `templates/<language>/` (subject, body, one item). They get
-the notifications of one mail plus `money(...)` and `date(...)` helpers bound
-to the mail's language, so `€ 1.234,56` / `20 november 2026` in Dutch and
-`€1,234.56` / `20 November 2026` in English.
+Every sentence is a macro in `templates/<language>/_texts.j2`; the layouts
+`templates/mail.txt.j2` (plain text) and `templates/mail.html.j2` (HTML, autoescaped)
+arrange the same sentences, so the two parts of a mail say the same thing and a
+wording is changed in one place. The templates get the notifications of one mail
+plus `money(...)`, `date(...)` and `percent(...)` helpers bound to the mail's
+language, so `€ 1.234,56` / `20 november 2026` / `5,5%` in Dutch and `€1,234.56` /
+`20 November 2026` / `5.5%` in English, and links into the merchant dashboard.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from koppel_contracts import Language, round_cents
 
+from .views import CONNECTION_RESTORED, connection_link, item_view
+
 MONTHS = {
     Language.NL: (
         "januari februari maart april mei juni juli augustus september oktober november december"
@@ -28,16 +33,6 @@ MONTHS = {
 }
 
 CURRENCY_SYMBOLS = {"EUR": "€", "GBP": "£"}
-
-SYSTEM_NAMES = {
-    "octopus": "Octopus",
-    "snelstart": "SnelStart",
-    "asperion": "Asperion",
-    "ccvshop": "CCV Shop",
-    "prestashop": "PrestaShop",
-    "bol": "Bol.com",
-    "koppel": "Koppel",
-}
 
 
 def format_money(amount: Decimal | str | int, currency: str = "EUR", language: str = "nl") -> str:
@@ -60,45 +55,35 @@ def format_date(value: date | str, language: str = "nl") -> str:
     return f"{day.day} {MONTHS[Language(language)][day.month - 1]} {day.year}"
 
 
-def system_name(code: str | None) -> str:
-    return SYSTEM_NAMES.get(code or "", code or "")
+def format_rate(rate: Decimal | str | int, language: str = "nl") -> str:
+    """`21%`, `5,5%` (nl) or `5.5%` (en)."""
+    text = format(Decimal(str(rate)).normalize(), "f")
+    return f"{text.replace('.', ',') if Language(language) is Language.NL else text}%"
 
 
 @dataclass(frozen=True)
 class RenderedMail:
     subject: str
     body: str
+    html: str
 
 
-def _view(item: dict[str, Any]) -> dict[str, Any]:
-    """Fields the templates need that are easier computed than written in Jinja."""
-    view = dict(item)
-    view.setdefault("order", None)
-    view.setdefault("order_ref", None)
-    view["system"] = system_name(item.get("source_system"))
-    if item["kind"] == "mismatch":
-        booked, expected = Decimal(item["booked_total"]), Decimal(item["expected_total"])
-        view["difference_abs"] = abs(booked - expected)
-        view["booked_higher"] = booked > expected
-        view["document"] = item.get("document_number") or item.get("booking_id")
-        view["customer_differs"] = bool(
-            item.get("expected_customer")
-            and item.get("booked_customer")
-            and item["expected_customer"] != item["booked_customer"]
-        )
-    return view
+def _environment(*, html: bool) -> Environment:
+    return Environment(
+        loader=PackageLoader("koppel_notifier", "templates"),
+        undefined=StrictUndefined,
+        autoescape=html,  # the HTML part escapes every value; the text part has nothing to escape
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 class Renderer:
-    def __init__(self) -> None:
-        self.env = Environment(
-            loader=PackageLoader("koppel_notifier", "templates"),
-            undefined=StrictUndefined,
-            autoescape=False,  # plain-text mail: nothing is HTML
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+    def __init__(self, dashboard_url: str = "http://127.0.0.1:8300") -> None:
+        self.dashboard_url = dashboard_url.rstrip("/")
+        self.text_env = _environment(html=False)
+        self.html_env = _environment(html=True)
 
     def render(
         self,
@@ -111,19 +96,30 @@ class Renderer:
         today: date,
     ) -> RenderedMail:
         lang = Language(language)
-        views = [_view(i) for i in items]
+        views = [
+            item_view(i, dashboard_url=self.dashboard_url, connection_id=connection_id)
+            for i in items
+        ]
         context = {
+            "language": str(lang),
             "merchant_name": merchant_name,
             "connection_id": connection_id,
+            "connection_link": connection_link(self.dashboard_url, connection_id),
             "items": views,
             "count": len(views),
             "digest": digest,
             "today": today,
             "broken": [v for v in views if v["kind"] == "connection_broken"],
+            # A mail that only says "it works again" is the short one, not a list.
+            "only_restored": bool(views)
+            and not digest
+            and all(v["kind"] == CONNECTION_RESTORED for v in views),
             "money": partial(format_money, language=lang),
             "date": partial(format_date, language=lang),
+            "percent": partial(format_rate, language=lang),
         }
-        subject = self.env.get_template(f"{lang}/subject.txt.j2").render(context)
-        body = self.env.get_template(f"{lang}/body.txt.j2").render(context)
         # One line, no header injection whatever an order number contains.
-        return RenderedMail(subject=" ".join(subject.split()), body=body)
+        subject = " ".join(self.text_env.get_template("subject.txt.j2").render(context).split())
+        body = self.text_env.get_template("mail.txt.j2").render(context)
+        html = self.html_env.get_template("mail.html.j2").render(context | {"subject": subject})
+        return RenderedMail(subject=subject, body=body, html=html)

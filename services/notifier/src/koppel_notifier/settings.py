@@ -1,5 +1,5 @@
 """Notifier settings (`KOPPEL_NOTIFIER_*`): SMTP (`koppel_chassis.mail.SmtpSettings`),
-grouping, digest, retries."""
+grouping, digest, retries, the dashboard's address for links."""
 
 from __future__ import annotations
 
@@ -32,6 +32,19 @@ class NotifierSettings(SmtpSettings, ServiceSettings):
     digest_hour: int = Field(default=8, ge=0, le=23)
     digest_timezone: str = "Europe/Amsterdam"
 
+    # --- links, the "works again" mail ---------------------------------------------
+    dashboard_url: str = Field(
+        default="http://127.0.0.1:8300",
+        description="The merchant dashboard's public address; every mail links to the order "
+        "or connection there (/connections/{id}, /connections/{id}/orders/{ref})",
+    )
+    restore_wait_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="After a restore, its mail waits (at least the grouping window) until the "
+        "orders held before it have been booked, but no longer than this",
+    )
+
     # --- mailer loop, retries ---------------------------------------------------
     poll_interval_seconds: float = Field(default=5.0, gt=0)
     retry_initial_seconds: float = Field(default=30.0, gt=0)
@@ -62,6 +75,13 @@ class NotifierSettings(SmtpSettings, ServiceSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}, e.g. Europe/Amsterdam") from None
         return value
+
+    @field_validator("dashboard_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("dashboard_url must start with http:// or https://")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _retry_window(self) -> Self:

@@ -69,6 +69,9 @@ INDEXES = [
 class Channel(StrEnum):
     IMMEDIATE = "immediate"  # after the grouping window
     DIGEST = "digest"  # at the next digest hour
+    # Only once due, never earlier with a companion: a restore's mail counts the held
+    # orders booked meanwhile, so it must not leave before that count has settled.
+    SETTLE = "settle"
 
 
 class NotificationStatus(StrEnum):
@@ -235,6 +238,18 @@ class Outbox:
         )
         return sorted(found)
 
+    async def has_due(self, connection_id: str, now: datetime) -> bool:
+        return bool(
+            await self.notifications.count_documents(
+                {
+                    "connection_id": connection_id,
+                    "status": str(NotificationStatus.PENDING),
+                    "due_at": {"$lte": now},
+                },
+                limit=1,
+            )
+        )
+
     async def wait_for_settings(self, connection_id: str, until: datetime) -> int:
         """Park a connection's due notifications until its settings are known."""
         result = await self.notifications.update_many(
@@ -269,8 +284,8 @@ class Outbox:
         """Claim the connection's pending notifications into one new mail.
 
         Taken: every pending immediate notification (due, or still inside its
-        window: they all go in this mail) and every digest notification whose
-        digest hour has come. Each is claimed by inserting its claim, so it can
+        window: they all go in this mail) and every digest or settling
+        notification that is due. Each is claimed by inserting its claim, so it can
         only ever belong to one mail; the mail is inserted last, complete.
         """
         now = self.clock()
