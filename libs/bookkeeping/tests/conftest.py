@@ -1,11 +1,17 @@
-"""Shared fixtures: a merchant mapping that covers every treatment the tests use."""
+"""Shared fixtures: merchant booking options that cover every treatment the tests use."""
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from koppel_contracts import BookingOptions, VatAccountMapping, VatTreatment
+from koppel_contracts import BookingOptions, ChargeVat, VatAccountMapping, VatTreatment
+
+# The property tests share their generated orders (bookkeeping_strategies.py); tests run
+# with --import-mode=importlib, so this folder is put on the path for that one module.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def _account(rate: str, treatment: VatTreatment, account: str, code: str, country=None):
@@ -32,11 +38,18 @@ FULL_MAPPING = BookingOptions(
 )
 
 DOMESTIC_ONLY = BookingOptions(vat_accounts=FULL_MAPPING.vat_accounts[:3])
+# The same accounts for a merchant who has shipping and costs split over the goods' rates.
+RESPLIT_MAPPING = FULL_MAPPING.model_copy(update={"charge_vat": ChargeVat.RESPLIT})
 
 
 @pytest.fixture(scope="session")  # session: hypothesis tests use it too
 def mapping() -> BookingOptions:
     return FULL_MAPPING
+
+
+@pytest.fixture(scope="session")
+def resplit_mapping() -> BookingOptions:
+    return RESPLIT_MAPPING
 
 
 @pytest.fixture(scope="session")

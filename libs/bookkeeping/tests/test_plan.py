@@ -54,15 +54,53 @@ def rows(plan):
     ]  # fmt: skip
 
 
-def test_mixed_rates_with_order_discount_shipping_and_payment_costs(mapping):
-    # 2 x 24.95 @ 9% + 12.10 @ 21%, a 6.20 coupon without rate, 4.95 shipping, 0.35 iDEAL fee.
-    order = make_order(
+def _mixed_order():
+    # 2 x 24.95 @ 9% + 12.10 @ 21%, a 6.20 coupon without rate, 4.95 shipping and a 0.35
+    # iDEAL fee, both charged at 21% by the shop.
+    return make_order(
         discounts=[OrderDiscount(description="WELKOM10", amount_incl_vat=D("6.20"),
                                  amount_excl_vat=D("5.53"))],
         shipping=charge("PostNL", "4.95"),
         payment_costs=charge("iDEAL", "0.35"),
     )  # fmt: skip
+
+
+def test_mixed_rates_books_the_charges_at_the_rate_the_shop_charged(mapping):
+    order = _mixed_order()
     plan = plan_booking(order, mapping)
+
+    # Coupon over the goods 12.10 : 49.90 -> 1.21 / 4.99. Shipping and iDEAL stay at 21%.
+    # 21%: 12.10 - 1.21 + 4.95 + 0.35 = 16.19 -> excl round(13.3802) = 13.38, VAT 2.81;
+    # 9%: 49.90 - 4.99 = 44.91 -> excl round(41.2018) = 41.20, VAT 3.71.
+    assert rows(plan) == [
+        (GOODS, "21", "10.00", "2.10", "12.10"),
+        (GOODS, "9", "45.78", "4.12", "49.90"),
+        (DISCOUNT, "21", "-1.00", "-0.21", "-1.21"),
+        (DISCOUNT, "9", "-4.58", "-0.41", "-4.99"),
+        (SHIPPING, "21", "4.09", "0.86", "4.95"),
+        (PAYMENT, "21", "0.29", "0.06", "0.35"),
+    ]
+    per_rate = [
+        (str(r.vat_rate), str(r.amount_excl_vat), str(r.vat_amount)) for r in plan.rate_totals
+    ]
+    assert per_rate == [("21", "13.38", "2.81"), ("9", "41.20", "3.71")]
+    assert plan.total_incl_vat == D("61.10")
+    # The shop's own VAT total (61.10 - 54.63) is 6.47: its coupon says 0.67 VAT where the
+    # coupon's shares contain 0.62. Shown, not booked.
+    assert (plan.total_vat, order.totals.total_vat, plan.vat_difference) == (
+        D("6.52"),
+        D("6.47"),
+        D("-0.05"),
+    )
+    assert [(n.code, n.kind) for n in plan.notices] == [
+        ("charge_rate_on_mixed_goods", SHIPPING),
+        ("charge_rate_on_mixed_goods", PAYMENT),
+    ]
+
+
+def test_resplit_mixed_rates_with_order_discount_shipping_and_payment_costs(resplit_mapping):
+    order = _mixed_order()
+    plan = plan_booking(order, resplit_mapping)
 
     # Coupon over the goods 12.10 : 49.90 -> 1.21 / 4.99. Shipping over the net goods
     # 10.89 : 44.91 -> 0.97 / 3.98, payment costs -> 0.07 / 0.28 (largest remainders).
@@ -94,6 +132,7 @@ def test_mixed_rates_with_order_discount_shipping_and_payment_costs(mapping):
         "Verzendkosten (PostNL) 21% btw",
         "Betaalkosten (iDEAL) 21% btw",
     ]
+    assert plan.notices == []  # the merchant chose the split: nothing to point out
 
 
 def test_worked_example_of_the_vat_notes_excl_vat_shop(mapping):
@@ -117,16 +156,16 @@ def test_worked_example_of_the_vat_notes_excl_vat_shop(mapping):
     )
 
 
-def test_excl_vat_shop_total_a_cent_off_is_booked_as_vat(mapping):
+def test_excl_vat_shop_that_rounds_vat_per_line_is_booked_with_its_own_vat(mapping):
     # The shop rounded VAT per line: 3 x 0.35 -> 3 x 0.07 = 0.21 VAT, while 21% of 1.05
-    # is 0.2205 -> 0.22. The shop's total (1.26) wins; the cent comes off the VAT.
+    # is 0.2205 -> 0.22. The customer was invoiced 0.21 at 21%: that is what is booked.
     lines = [excl_line(f"Schroef {i}", "0.35", "0.42", "21") for i in range(3)]
     order = make_order(lines=lines, prices_include_vat=False)
     assert order.totals.total_incl_vat == D("1.26")
     plan = plan_booking(order, mapping)
     assert plan.amount_basis is AmountBasis.EXCL_VAT
     assert rows(plan) == [(GOODS, "21", "1.05", "0.21", "1.26")]
-    assert plan.rounding_difference == D("-0.01")
+    assert (plan.rounding_difference, plan.vat_difference) == (0, 0)
 
 
 def test_excl_vat_amounts_that_cannot_reach_the_total_fall_back_to_incl(mapping):
@@ -144,7 +183,7 @@ def test_excl_vat_amounts_that_cannot_reach_the_total_fall_back_to_incl(mapping)
     assert rows(plan) == [(GOODS, "21", "4.96", "1.04", "6.00")]
 
 
-def test_incl_vat_shop_total_a_cent_off_goes_to_the_largest_line(mapping):
+def test_incl_vat_shop_total_a_cent_off_goes_to_the_largest_lines_revenue(mapping):
     order = make_order(shipping=charge("PostNL", "4.95"))
     stated = order.totals.total_incl_vat + D("0.01")
     excl = order.totals.total_excl_vat
@@ -154,7 +193,17 @@ def test_incl_vat_shop_total_a_cent_off_goes_to_the_largest_line(mapping):
     assert plan.total_incl_vat == stated
     assert plan.rounding_difference == D("0.01")
     goods_9 = next(ln for ln in plan.lines if ln.kind is GOODS and ln.vat_rate == 9)
-    assert goods_9.amount_incl_vat == D("49.91")  # the largest line took the cent
+    # The largest line took the cent, as revenue: 49.90 at 9% contains 4.12 VAT, and that
+    # stays what is booked as VAT.
+    assert (goods_9.amount_excl_vat, goods_9.vat_amount, goods_9.amount_incl_vat) == (
+        D("45.79"),
+        D("4.12"),
+        D("49.91"),
+    )
+    assert [(r.vat_rate, r.rounding_difference) for r in plan.rate_totals] == [
+        (D(21), D("0.00")),
+        (D(9), D("0.01")),
+    ]
 
 
 def test_discount_with_its_own_rate_reduces_only_that_rate(mapping):
@@ -171,15 +220,36 @@ def test_discount_with_its_own_rate_reduces_only_that_rate(mapping):
     assert plan.total_incl_vat == D("49.90")
 
 
-def test_shipping_follows_the_goods_whatever_rate_the_shop_gave_it(mapping):
-    # Only 9% goods; the shop put 21% on shipping. Shipping follows the goods (§6).
+def test_resplit_shipping_follows_the_goods_whatever_rate_the_shop_gave_it(resplit_mapping):
+    # Only 9% goods; the shop put 21% on shipping. Re-split: shipping follows the goods (§6).
     order = make_order(lines=[line("Koffie", "1", "10.90", "9")], shipping=charge("PostNL", "6.05"))
-    plan = plan_booking(order, mapping)
+    plan = plan_booking(order, resplit_mapping)
     assert rows(plan) == [
         (GOODS, "9", "10.00", "0.90", "10.90"),
         (SHIPPING, "9", "5.55", "0.50", "6.05"),
     ]
     assert plan.total_incl_vat == order.totals.total_incl_vat
+    assert plan.notices == []
+
+
+def test_shipping_at_a_rate_no_goods_have_is_booked_as_charged_with_a_notice(mapping):
+    # The same order as charged: the customer's invoice says 1.05 VAT at 21% on shipping.
+    order = make_order(lines=[line("Koffie", "1", "10.90", "9")], shipping=charge("PostNL", "6.05"))
+    plan = plan_booking(order, mapping)
+    assert rows(plan) == [
+        (GOODS, "9", "10.00", "0.90", "10.90"),
+        (SHIPPING, "21", "5.00", "1.05", "6.05"),
+    ]
+    assert plan.vat_difference == 0
+    [notice] = plan.notices
+    assert (notice.code, notice.vat_rate, notice.goods_rates) == (
+        "charge_rate_not_on_goods",
+        D(21),
+        [D(9)],
+    )
+    assert [(s.vat_rate, s.amount, s.vat_amount) for s in notice.resplit] == [
+        (D(9), D("6.05"), D("0.50"))
+    ]
 
 
 def test_costs_on_free_goods_take_the_highest_goods_rate(mapping):
@@ -203,7 +273,7 @@ def test_oss_order_books_destination_rates_on_the_country_accounts(mapping):
     order = make_order(
         country="DE",
         lines=[line("Buch", "2", "10.70", "7"), line("Tasse", "1", "11.90", "19")],
-        shipping=charge("DHL", "5.95"),
+        shipping=charge("DHL", "5.95", "19"),
     )
     plan = plan_booking(order, mapping)
     assert (plan.treatment, plan.country_code, plan.vat_country) == (VatTreatment.OSS, "DE", "DE")

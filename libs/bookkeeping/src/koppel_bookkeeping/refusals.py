@@ -28,6 +28,10 @@ class RefusalCode(StrEnum):
     DISCOUNT_EXCEEDS_GOODS = "discount_exceeds_goods"
     NEGATIVE_GOODS_AMOUNT = "negative_goods_amount"
     ORDER_TOTALS_MISMATCH = "order_totals_mismatch"
+    ORDER_VAT_MISMATCH = "order_vat_mismatch"
+    # Configuration errors found by check_vat_codes (the ledger's VAT codes).
+    UNKNOWN_VAT_CODE = "unknown_vat_code"
+    VAT_CODE_RATE_MISMATCH = "vat_code_rate_mismatch"
 
 
 class BookingRefused(Exception):
@@ -166,10 +170,11 @@ def _unknown_vat_rate(p: _Params, language: Language) -> Texts:
             else f"Order {p.order()} has a VAT rate of {rate}, but {where} has no such rate on"
             f" {when} (valid: {valid_text})."
         )
+    where_set = _source_text(p, language) or ("de artikelen" if nl else "the products")
     suggestion = (
-        "Zet het juiste btw-tarief bij de artikelen in de webshop en boek de bestelling opnieuw."
+        f"Zet het juiste btw-tarief bij {where_set} in de webshop en boek de bestelling opnieuw."
         if nl
-        else "Set the right VAT rate on the products in the webshop and book the order again."
+        else f"Set the right VAT rate on {where_set} in the webshop and book the order again."
     )
     destination = p.get("destination")
     if valid is not None and destination and destination != p.get("vat_country"):
@@ -195,18 +200,43 @@ def _unmapped_vat_rate(p: _Params, language: Language) -> Texts:
         else str(treatment)
     )
     rate = p.rate(language)
+    source = _source_text(p, language)
     if language is Language.NL:
+        hint = (
+            f" De webshop rekende {rate} btw over {source}; wil je die liever laten volgen"
+            " op de tarieven van de artikelen, zet dan de optie charge_vat op resplit."
+            if source
+            else ""
+        )
         return (
             f"Voor {rate} btw ({label}) is geen grootboekrekening ingesteld; bestelling"
             f" {p.order()} heeft die nodig.",
             f"Stel in de koppeling een grootboekrekening en btw-code in voor {rate} btw"
-            f" ({label}) en boek de bestelling opnieuw.",
+            f" ({label}) en boek de bestelling opnieuw.{hint}",
         )
+    hint = (
+        f" The shop charged {rate} VAT on {source}; to have them follow the goods' rates"
+        " instead, set the option charge_vat to resplit."
+        if source
+        else ""
+    )
     return (
         f"No ledger account is set up for {rate} VAT ({label}); order {p.order()} needs one.",
         f"Set up a ledger account and VAT code for {rate} VAT ({label}) in the connection"
-        " settings and book the order again.",
+        f" settings and book the order again.{hint}",
     )
+
+
+def _source_text(p: _Params, language: Language) -> str | None:
+    """The charge a rate came from, when no goods have it ("source" param)."""
+    labels = {
+        "shipping": ("de verzendkosten", "the shipping"),
+        "payment_costs": ("de betaalkosten", "the payment costs"),
+    }
+    names = labels.get(str(p.get("source")))
+    if names is None:
+        return None
+    return names[0] if language is Language.NL else names[1]
 
 
 def _discount_exceeds_goods(p: _Params, language: Language) -> Texts:
@@ -274,6 +304,59 @@ def _order_totals_mismatch(p: _Params, language: Language) -> Texts:
     )
 
 
+def _order_vat_mismatch(p: _Params, language: Language) -> Texts:
+    stated = p.money("stated", language)
+    computed = p.money("computed", language)
+    if language is Language.NL:
+        return (
+            f"Het btw-bedrag van bestelling {p.order()} ({stated}) klopt niet met de btw van"
+            f" de regels, kortingen en kosten ({computed}).",
+            "Controleer de bestelling in de webshop; blijft het verschil, neem dan contact op"
+            " met support.",
+        )
+    return (
+        f"The VAT of order {p.order()} ({stated}) does not match the VAT of its lines,"
+        f" discounts and costs ({computed}).",
+        "Check the order in the webshop; if the difference stays, contact support.",
+    )
+
+
+def _unknown_vat_code(p: _Params, language: Language) -> Texts:
+    code, ledger, rate = p.get("vat_code", "?"), p.get("ledger", "?"), p.rate(language)
+    if language is Language.NL:
+        return (
+            f"Btw-code {code} bestaat niet in {ledger}; Koppel boekt er {rate} btw mee"
+            f" (bestelling {p.order()}).",
+            f"Kies in de instellingen van de koppeling voor {rate} btw een btw-code die in"
+            f" {ledger} bestaat en boek de bestelling opnieuw.",
+        )
+    return (
+        f"VAT code {code} does not exist in {ledger}; Koppel books {rate} VAT with it"
+        f" (order {p.order()}).",
+        f"In the connection settings, choose a VAT code for {rate} VAT that exists in"
+        f" {ledger} and book the order again.",
+    )
+
+
+def _vat_code_rate_mismatch(p: _Params, language: Language) -> Texts:
+    code, ledger, rate = p.get("vat_code", "?"), p.get("ledger", "?"), p.rate(language)
+    theirs = p.rate(language, "ledger_rate")
+    if language is Language.NL:
+        return (
+            f"Btw-code {code} is in {ledger} {theirs}, maar Koppel boekt er {rate} btw mee"
+            f" (bestelling {p.order()}).",
+            f"Kies in de instellingen van de koppeling voor {rate} btw een btw-code die in"
+            f" {ledger} {rate} is (of zet btw-code {code} in {ledger} op {rate}) en boek de"
+            " bestelling opnieuw.",
+        )
+    return (
+        f"VAT code {code} is {theirs} in {ledger}, but Koppel books {rate} VAT with it"
+        f" (order {p.order()}).",
+        f"In the connection settings, choose a VAT code for {rate} VAT that is {rate} in"
+        f" {ledger} (or set VAT code {code} to {rate} in {ledger}) and book the order again.",
+    )
+
+
 def _unknown(p: _Params, language: Language) -> Texts:
     if language is Language.NL:
         return (
@@ -295,4 +378,7 @@ _WRITERS: dict[str, Callable[[_Params, Language], Texts]] = {
     RefusalCode.DISCOUNT_EXCEEDS_GOODS: _discount_exceeds_goods,
     RefusalCode.NEGATIVE_GOODS_AMOUNT: _negative_goods_amount,
     RefusalCode.ORDER_TOTALS_MISMATCH: _order_totals_mismatch,
+    RefusalCode.ORDER_VAT_MISMATCH: _order_vat_mismatch,
+    RefusalCode.UNKNOWN_VAT_CODE: _unknown_vat_code,
+    RefusalCode.VAT_CODE_RATE_MISMATCH: _vat_code_rate_mismatch,
 }
