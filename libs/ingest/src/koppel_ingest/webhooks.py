@@ -64,28 +64,55 @@ class WebhookRegistrar:
         )
 
 
+class Busy(Exception):
+    """More work is waiting than `max_waiting`: the caller answers 503 (the shop retries,
+    and the poll publishes whatever it does not)."""
+
+
 class BackgroundTasks:
     """Work started by a request that must not hold the response back.
 
-    At most `max_running` run at once; the rest wait their turn here. Unbounded, a burst
-    of webhooks queued hundreds of shop requests inside httpx's connection pool, which
-    scans its whole queue for every request it places (measured: most of the process'
-    CPU at 50 orders/s)."""
+    At most `max_running` run at once; the rest wait their turn here, at most
+    `max_waiting` of them, so a flood of deliveries cannot grow memory without bound.
+    Unbounded, a burst of webhooks queued hundreds of shop requests inside httpx's
+    connection pool, which scans its whole queue for every request it places (measured:
+    most of the process' CPU at 50 orders/s).
 
-    def __init__(self, max_running: int = 16) -> None:
+    Work with a `key` that is already waiting is not queued twice: a paid CCV order
+    brings two webhooks close together, and one fetch after both is all either needs.
+    Work that has started is not a substitute (the change may have come after its fetch)."""
+
+    def __init__(self, max_running: int = 16, max_waiting: int = 10_000) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._running = asyncio.Semaphore(max_running)
+        self._waiting: set[object] = set()
+        self.max_waiting = max_waiting
+        self.coalesced = 0
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(self._when_free(work))
+    def spawn(self, work: Coroutine[Any, Any, Any], key: object | None = None) -> bool:
+        """Queue `work`; False when the same key is already waiting (the work is dropped).
+        Raises Busy when `max_waiting` works wait already."""
+        if key is not None and key in self._waiting:
+            work.close()
+            self.coalesced += 1
+            return False
+        if len(self._tasks) >= self.max_waiting:
+            work.close()
+            raise Busy(f"{len(self._tasks)} webhook works waiting")
+        if key is not None:
+            self._waiting.add(key)
+        task = asyncio.create_task(self._when_free(work, key))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return True
 
-    async def _when_free(self, work: Coroutine[Any, Any, Any]) -> Any:
+    async def _when_free(self, work: Coroutine[Any, Any, Any], key: object | None) -> Any:
         try:
             async with self._running:
+                self._waiting.discard(key)
                 return await work
         finally:
+            self._waiting.discard(key)
             work.close()  # a no-op once it ran; cancelled while waiting: never started
 
     async def drain(self, timeout: float) -> None:
@@ -98,8 +125,32 @@ class BackgroundTasks:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _error(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+# A shop's order webhook is a few hundred bytes of JSON; anything near this is not one.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, read no further than `limit` bytes (memory stays bounded whatever the
+    sender claims or sends)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(declared)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(str(size))
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class WebhookReceiver:
@@ -127,7 +178,10 @@ class WebhookReceiver:
 
     async def handle(self, request: Request) -> Response:
         connection_id = request.path_params["connection_id"]
-        body = await request.body()
+        try:
+            body = await limited_body(request)
+        except TooLarge:
+            return _error(413, "a webhook body this large is not an order webhook")
         state = await self.states.get(connection_id)
         if state is None:
             return _error(404, "unknown connection")
@@ -141,7 +195,15 @@ class WebhookReceiver:
             return _error(401, "invalid webhook signature")
         if announced is None:
             return _error(400, f"expected a {self.adapter.display_name} order webhook")
-        self.tasks.spawn(self._process(connection_id, announced, state))
+        try:
+            self.tasks.spawn(
+                self._process(connection_id, announced, state), key=(connection_id, announced)
+            )
+        except Busy:
+            log.warning(
+                "webhook deferred: too much waiting work", extra={"connection_id": connection_id}
+            )
+            return _error(503, "busy, retry later", {"Retry-After": "30"})
         return JSONResponse({"status": "accepted"})
 
     async def _process(

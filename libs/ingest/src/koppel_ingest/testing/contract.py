@@ -24,6 +24,7 @@ from koppel_contracts import (
 from koppel_sandbox_kit import free_port, html_page_app, redirect_app, serve, serve_tls
 from koppel_testkit import eventually
 
+from ..webhooks import MAX_BODY_BYTES
 from .driver import CONNECTION, Driver, ShopHarness, WebhookHarness
 
 
@@ -305,6 +306,31 @@ class WebhookContract:
         assert answer.status_code == 401
         await live.runtime.tasks.drain(5.0)
         assert live.orders() == []
+
+    async def test_hostile_deliveries_are_refused_with_their_status_and_publish_nothing(
+        self, live: Driver, harness: WebhookHarness
+    ) -> None:
+        order = await harness.place_order()
+
+        async def delivered() -> bool:  # the shop's own, signed delivery first
+            return len(live.orders()) == 1
+
+        await eventually(delivered, timeout=20)
+        await live.runtime.tasks.drain(5.0)
+        published = len(live.orders())
+        assert live.public_base_url is not None and live.adapter.webhooks is not None
+        route = live.adapter.webhooks.route
+        address = live.public_base_url + route.format(connection_id=CONNECTION)
+        unknown = live.public_base_url + route.format(connection_id="no-such-connection")
+        body = harness.announcement(order)
+        async with httpx.AsyncClient() as http:
+            assert (await http.post(unknown, content=body)).status_code == 404
+            assert (await http.post(address, content=body)).status_code == 401, "unsigned"
+            assert (await http.post(address, content=b"{not json")).status_code == 401
+            huge = b"{" + b" " * (MAX_BODY_BYTES + 1) + b"}"
+            assert (await http.post(address, content=huge)).status_code == 413
+        await live.runtime.tasks.drain(5.0)
+        assert len(live.orders()) == published, "nothing published by any of them"
 
     async def test_signatures_that_keep_failing_while_the_poll_finds_the_orders_alert_once(
         self, live: Driver, harness: WebhookHarness
