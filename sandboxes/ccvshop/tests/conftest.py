@@ -2,23 +2,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from koppel_sandbox_ccvshop import ApiKey, CcvShopControl, CcvShopState, create_app, signed_headers
-from koppel_sandbox_kit import serve
+from koppel_sandbox_kit import ServedSandbox, served_sandbox
 
 
-@dataclass
-class Sandbox:
-    url: str
-    state: CcvShopState
-    control: CcvShopControl
-    key: ApiKey
-    http: httpx.AsyncClient
+class Sandbox(ServedSandbox[CcvShopState, CcvShopControl]):
+    key: ApiKey  # set by the fixture: a fresh API key
 
     async def call(
         self,
@@ -42,11 +36,6 @@ def decoded(response: httpx.Response) -> Any:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    state = CcvShopState()
-    async with (
-        serve(create_app(state)) as url,
-        CcvShopControl(url) as control,
-        httpx.AsyncClient(base_url=url) as http,
-    ):
-        key = await control.create_api_key()
-        yield Sandbox(url, state, control, key, http)
+    async with served_sandbox(CcvShopState(), create_app, CcvShopControl, kind=Sandbox) as served:
+        served.key = await served.control.create_api_key()
+        yield served

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import httpx
 import pytest
-from koppel_sandbox_kit import serve
-from koppel_sandbox_octopus import DEMO, ManualClock, OctopusControl, OctopusState, create_app
+from koppel_sandbox_kit import ServedSandbox
+from koppel_sandbox_kit.fixtures import sandbox_fixtures
+from koppel_sandbox_octopus import DEMO, OctopusControl, OctopusState, create_app
 from koppel_sandbox_octopus.jsonio import dumps, loads
 
 START = datetime(2026, 3, 15, 10, 0, tzinfo=UTC)
@@ -72,30 +72,13 @@ class Api:
         return body
 
 
-@dataclass
-class Sandbox:
-    url: str
-    state: OctopusState
-    control: OctopusControl
-    clock: ManualClock
-    http: httpx.AsyncClient
-    api: Api
+class Sandbox(ServedSandbox[OctopusState, OctopusControl]):
+    @cached_property
+    def api(self) -> Api:
+        return Api(self.http)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
-    state = OctopusState.demo(clock=clock)
-    async with (
-        serve(create_app(state)) as url,
-        OctopusControl(url) as control,
-        httpx.AsyncClient(base_url=url, timeout=5) as http,
-    ):
-        yield Sandbox(url, state, control, clock, http, Api(http))
+clock, sandbox = sandbox_fixtures(OctopusState.demo, create_app, OctopusControl, START, Sandbox)
 
 
 @pytest.fixture

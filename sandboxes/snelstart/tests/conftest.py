@@ -3,11 +3,11 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,8 +16,9 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from koppel_sandbox_kit import serve
-from koppel_sandbox_snelstart import DEMO, ManualClock, SnelStartControl, SnelStartState, create_app
+from koppel_sandbox_kit import ServedSandbox
+from koppel_sandbox_kit.fixtures import sandbox_fixtures
+from koppel_sandbox_snelstart import DEMO, SnelStartControl, SnelStartState, create_app
 from koppel_sandbox_snelstart.jsonio import dumps, loads
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
@@ -217,30 +218,13 @@ def error_codes(response: httpx.Response, status: int = 400) -> list[str]:
     return [item["errorCode"] for item in body]
 
 
-@dataclass
-class Sandbox:
-    url: str
-    state: SnelStartState
-    control: SnelStartControl
-    clock: ManualClock
-    http: httpx.AsyncClient
-    api: Api
+class Sandbox(ServedSandbox[SnelStartState, SnelStartControl]):
+    @cached_property
+    def api(self) -> Api:
+        return Api(self.http)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-async def sandbox(clock: ManualClock) -> AsyncIterator[Sandbox]:
-    state = SnelStartState.demo(clock=clock)
-    async with (
-        serve(create_app(state)) as url,
-        SnelStartControl(url) as control,
-        httpx.AsyncClient(base_url=url, timeout=5) as http,
-    ):
-        yield Sandbox(url, state, control, clock, http, Api(http))
+clock, sandbox = sandbox_fixtures(SnelStartState.demo, create_app, SnelStartControl, START, Sandbox)
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-import httpx
+from koppel_sandbox_kit import ControlClient
 
-from .jsontext import dumps, loads
+from .jsontext import CCV_JSON
 
 CcvJson = dict[str, Any]
 """A resource exactly as the CCV API renders it (money as Decimal)."""
@@ -21,35 +20,8 @@ class ApiKey:
     secret: str
 
 
-class CcvShopControl:
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.base_url + "/_control", timeout=timeout)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
-        content = None if body is None else dumps(body).encode()
-        response = await self._http.request(
-            method, path, content=content, headers={"content-type": "application/json"}
-        )
-        if response.is_error:
-            raise RuntimeError(
-                f"sandbox control {method} {path}: {response.status_code} {response.text}"
-            )
-        return loads(response.text) if response.content else None
+class CcvShopControl(ControlClient):
+    codec = CCV_JSON
 
     # --- API keys -----------------------------------------------------------
 
@@ -166,32 +138,4 @@ class CcvShopControl:
 
     async def counters(self) -> dict[str, int]:
         result: dict[str, int] = await self._call("GET", "/counters")
-        return result
-
-    async def inject_fault(
-        self,
-        status: int,
-        *,
-        path: str = ".*",
-        method: str | None = None,
-        times: int = 1,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        """The next `times` API calls matching `path` fail with `status` (kit FaultRule)."""
-        rule = {
-            "status": status,
-            "path": path,
-            "method": method,
-            "times": times,
-            "body": body,
-            "headers": headers or {},
-        }
-        await self._call("POST", "/faults", rule)
-
-    async def clear_faults(self) -> None:
-        await self._call("DELETE", "/faults")
-
-    async def faults(self) -> CcvJson:
-        result: CcvJson = await self._call("GET", "/faults")
         return result

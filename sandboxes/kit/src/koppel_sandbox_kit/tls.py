@@ -11,7 +11,6 @@ does to a shop URL, reproduced locally.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ssl
 import tempfile
@@ -20,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from .server import free_port
+from .server import running_uvicorn
 
 NOT_FOUND_PATH = "/pagina-niet-gevonden"
 
@@ -98,28 +96,10 @@ async def serve_tls(
     """Like `serve`, but over HTTPS with a self-signed certificate; yields url + CA."""
     with contextlib.ExitStack() as stack:
         cert = certificate or stack.enter_context(self_signed_certificate(host, "localhost"))
-        port = port or free_port()
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            ssl_certfile=str(cert.cert_path),
-            ssl_keyfile=str(cert.key_path),
-        )
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.02)
-        try:
-            yield TlsServer(f"https://{host}:{port}", cert)
-        finally:
-            server.should_exit = True
-            await task
+        async with running_uvicorn(
+            app, host, port, ssl_certfile=str(cert.cert_path), ssl_keyfile=str(cert.key_path)
+        ) as bound:
+            yield TlsServer(f"https://{host}:{bound}", cert)
 
 
 def redirect_app(status_code: int = 302, target: str = NOT_FOUND_PATH) -> Starlette:

@@ -5,12 +5,14 @@ app = create_app(state)              # Starlette app: the API + /_control
 async with serve(app) as url, OctopusControl(url) as control: ...
 """
 
+from koppel_sandbox_kit import ManualClock
+
 from .app import API_BASE, create_app
 from .control import OctopusControl
 from .demo import DEMO, DemoIdentity
 from .documents import InvoiceTotals, invoice_line_amounts
 from .koppel_mapping import demo_booking, demo_octopus
-from .state import TOKEN_TTL, ManualClock, OctopusState
+from .state import TOKEN_TTL, OctopusState
 
 __all__ = [
     "API_BASE",

@@ -7,7 +7,8 @@ import json
 
 from koppel_sandbox_kit import run
 
-from .app import API_BASE, create_app, demo_identity_json
+from .app import API_BASE, create_app
+from .control_api import demo_identity_json
 from .state import DEFAULT_QUOTA, OctopusState
 
 

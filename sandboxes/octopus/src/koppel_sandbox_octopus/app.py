@@ -8,14 +8,13 @@ daily per-endpoint quota and then handled; errors always leave as
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from koppel_sandbox_kit import FaultMiddleware, fault_routes
+from koppel_sandbox_kit import FaultMiddleware
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -25,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from . import documents as D
 from . import errors as E
-from .demo import DEMO
+from .control_api import control_routes
 from .errors import OctopusError, bad, error_body
 from .jsonio import dumps, loads
 from .state import Dossier, OctopusState, Tamper, Token
@@ -399,181 +398,6 @@ def api_routes(state: OctopusState) -> list[BaseRoute]:
         Route(path, _endpoint(state, path, methods), methods=list(methods))
         for path, methods in by_path.items()
     ]
-
-
-# ---------------------------------------------------------------------------- control API
-def _dec(value: Any, name: str) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise bad(E.BAD_REQUEST, f"invalid {name}", repr(value)) from None
-
-
-def _invoice_with_totals(dossier: Dossier, record) -> dict[str, Any]:
-    data = copy.deepcopy(record.data)
-    totals = D.invoice_totals(dossier, record.data)
-    data["_sandbox"] = {
-        "booked": record.booked,
-        "totalExclVat": totals.net,
-        "totalVat": totals.vat,
-        "totalInclVat": totals.total,
-    }
-    return data
-
-
-def control_routes(state: OctopusState) -> list[BaseRoute]:
-    async def body(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        data = loads(raw) if raw.strip() else {}
-        if not isinstance(data, dict):
-            raise bad(E.BAD_REQUEST, "control body must be an object", "")
-        return data
-
-    def dossier(request: Request) -> Dossier:
-        try:
-            return state.dossiers[int(request.path_params["d"])]
-        except (KeyError, ValueError):
-            raise OctopusError(404, E.NOT_FOUND, "Dossier niet gevonden", "") from None
-
-    def guarded(fn):
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await fn(request)
-            except OctopusError as exc:
-                return error_response(exc)
-
-        return endpoint
-
-    async def identity(_: Request) -> Response:
-        return json_response(demo_identity_json())
-
-    async def password(request: Request) -> Response:
-        data = await body(request)
-        try:
-            state.set_password(str(data["user"]), str(data["password"]))
-        except KeyError:
-            raise OctopusError(404, E.NOT_FOUND, "unknown user", repr(data.get("user"))) from None
-        return Response(status_code=204)
-
-    async def expire(_: Request) -> Response:
-        state.expire_tokens()
-        return Response(status_code=204)
-
-    async def clock(request: Request) -> Response:
-        data = await body(request)
-        state.advance_clock(float(data.get("advance_seconds", 0)))
-        return json_response({"now": state.now().isoformat()})
-
-    async def documents(request: Request) -> Response:
-        d = dossier(request)
-        kind = request.path_params["kind"]
-        if kind == "invoices":
-            return json_response(
-                [_invoice_with_totals(d, r) for _, r in sorted(d.invoices.items())]
-            )
-        table = {
-            "buysellbookings": d.buysell,
-            "financialdiversbookings": d.financial,
-            "relations": d.relations,
-        }.get(kind)
-        if table is None:
-            raise OctopusError(404, E.NOT_FOUND, "unknown kind", kind)
-        return json_response([r.data for _, r in sorted(table.items())])
-
-    async def calls(request: Request) -> Response:
-        raw = request.query_params.get("dossierId")
-        return json_response(state.call_counts(int(raw) if raw else None))
-
-    async def quota(request: Request) -> Response:
-        data = await body(request)
-        limit = data.get("calls_per_endpoint_per_day")
-        state.set_quota(None if limit is None else int(limit))
-        return json_response({"calls_per_endpoint_per_day": state.quota})
-
-    async def tamper(request: Request) -> Response:
-        data = await body(request)
-        rid = data.get("relation_id")
-        state.tamper = Tamper(
-            _dec(data.get("total_delta", "1.00"), "total_delta"), None if rid is None else int(rid)
-        )
-        return Response(status_code=204)
-
-    async def reset(_: Request) -> Response:
-        state.reset()
-        return Response(status_code=204)
-
-    async def periods(request: Request) -> Response:
-        d, data = dossier(request), await body(request)
-        nr = int(data["bookyearPeriodeNr"])
-        if data.get("closed", True):
-            d.closed_periods.add(nr)
-        else:
-            d.closed_periods.discard(nr)
-        return json_response({"closedPeriods": sorted(d.closed_periods)})
-
-    async def journals(request: Request) -> Response:
-        d, data = dossier(request), await body(request)
-        key, by_id = str(data["journalKey"]), data.get("bookyearId")
-        found = [j for (b, k), j in d.journals.items() if k == key and by_id in (None, b)]
-        if not found:
-            raise OctopusError(404, E.NOT_FOUND, "unknown journal", key)
-        for journal in found:
-            journal.closed = bool(data.get("closed", True))
-        return Response(status_code=204)
-
-    async def invoice_module(request: Request) -> Response:
-        d, data = dossier(request), await body(request)
-        d.invoice_module = bool(data.get("enabled", True))
-        return Response(status_code=204)
-
-    async def options(request: Request) -> Response:
-        data = await body(request)
-        if "amount_tolerance" in data:
-            state.amount_tolerance = _dec(data["amount_tolerance"], "amount_tolerance")
-        if "vat_tolerance" in data:
-            state.vat_tolerance = _dec(data["vat_tolerance"], "vat_tolerance")
-        return json_response(
-            {
-                "amount_tolerance": str(state.amount_tolerance),
-                "vat_tolerance": str(state.vat_tolerance),
-            }
-        )
-
-    c = "/_control"
-    return [
-        Route(f"{c}/identity", guarded(identity), methods=["GET"]),
-        Route(f"{c}/password", guarded(password), methods=["POST"]),
-        Route(f"{c}/tokens/expire", guarded(expire), methods=["POST"]),
-        Route(f"{c}/clock", guarded(clock), methods=["POST"]),
-        Route(f"{c}/calls", guarded(calls), methods=["GET"]),
-        Route(f"{c}/quota", guarded(quota), methods=["POST"]),
-        Route(f"{c}/tamper", guarded(tamper), methods=["POST"]),
-        Route(f"{c}/reset", guarded(reset), methods=["POST"]),
-        Route(f"{c}/options", guarded(options), methods=["POST"]),
-        Route(f"{c}/dossiers/{{d}}/periods", guarded(periods), methods=["POST"]),
-        Route(f"{c}/dossiers/{{d}}/journals", guarded(journals), methods=["POST"]),
-        Route(f"{c}/dossiers/{{d}}/invoice-module", guarded(invoice_module), methods=["POST"]),
-        Route(f"{c}/dossiers/{{d}}/{{kind}}", guarded(documents), methods=["GET"]),
-        *fault_routes(state.faults, prefix=c),
-    ]
-
-
-def demo_identity_json() -> dict[str, Any]:
-    return {
-        "software_house_uuid": DEMO.software_house_uuid,
-        "user": DEMO.user,
-        "password": DEMO.password,
-        "dossier_id": DEMO.dossier_id,
-        "second_dossier_id": DEMO.second_dossier_id,
-        "foreign_dossier_id": DEMO.foreign_dossier_id,
-        "journal_sales": DEMO.journal_sales,
-        "journal_purchases": DEMO.journal_purchases,
-        "journal_financial": DEMO.journal_financial,
-        "journal_divers": DEMO.journal_divers,
-        "accounts": dict(DEMO.accounts),
-        "vat_codes": dict(DEMO.vat_codes),
-        "relations": dict(DEMO.relations),
-    }
 
 
 async def _http_error(_: Request, exc: Exception) -> Response:

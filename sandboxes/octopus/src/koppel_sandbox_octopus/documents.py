@@ -15,9 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from koppel_sandbox_kit import round_cents
+
 from . import errors as E
 from .errors import OctopusError, bad, malformed
-from .jsonio import round_cents
 from .state import (
     Bookyear,
     DocKey,

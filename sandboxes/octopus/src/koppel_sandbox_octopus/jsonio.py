@@ -1,76 +1,17 @@
 """JSON in and out without a binary float anywhere.
 
 Octopus takes and returns money as JSON *numbers*. Inside the sandbox every
-number with a fraction is a `Decimal` (`json.loads(..., parse_float=Decimal)`),
-and on the way out a `Decimal` is written as a plain JSON number with at least
-two decimals (`64.9` -> `64.90`, `1` as Decimal -> `1.00`); values that carry
-more precision (an exchange rate of `1.0845`, a unit price of `0.3333`) keep it.
+number with a fraction is a `Decimal`, and on the way out a `Decimal` is written
+as a plain JSON number with at least two decimals (`64.9` -> `64.90`, `1` as
+Decimal -> `1.00`); values that carry more precision (an exchange rate of
+`1.0845`, a unit price of `0.3333`) keep it (the kit's `at_least_cents`).
 Integers stay integers.
 """
 
 from __future__ import annotations
 
-import json
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from koppel_sandbox_kit import DecimalJson, at_least_cents
 
-CENT = Decimal("0.01")
-
-
-def round_cents(value: Decimal) -> Decimal:
-    """Half-up to cents (Decimal's ROUND_HALF_UP: halves go away from zero)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
-def loads(raw: bytes | str) -> Any:
-    return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-
-
-def format_decimal(value: Decimal) -> str:
-    if not value.is_finite():
-        raise ValueError("non-finite number")
-    if value == 0:
-        value = abs(value)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -2:
-        return format(value.quantize(CENT), "f")
-    return format(value, "f")
-
-
-def dumps(value: Any) -> str:
-    parts: list[str] = []
-    _write(value, parts)
-    return "".join(parts)
-
-
-def _write(value: Any, out: list[str]) -> None:
-    if value is None or isinstance(value, bool | str):
-        out.append(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Decimal):
-        out.append(format_decimal(value))
-    elif isinstance(value, float):
-        out.append(format_decimal(Decimal(repr(value))))
-    elif isinstance(value, dict):
-        out.append("{")
-        for i, (key, item) in enumerate(value.items()):
-            if i:
-                out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
-            out.append(":")
-            _write(item, out)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
-    else:
-        raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
+OCTOPUS_JSON = DecimalJson(at_least_cents)
+dumps = OCTOPUS_JSON.dumps
+loads = OCTOPUS_JSON.loads

@@ -4,53 +4,27 @@ test and the ledger-octopus tests, so they all book the same way."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from koppel_contracts import BookingOptions, OctopusOptions, VatAccountMapping, VatTreatment
+from koppel_contracts import BookingOptions, OctopusOptions, VatTreatment
+from koppel_sandbox_kit.koppel_options import VatSituation, demo_vat_booking
 
 from .demo import DEMO
 
-_OSS = (
-    ("BE", "21", "oss_be_21"),
-    ("BE", "6", "oss_be_6"),
-    ("DE", "19", "oss_de_19"),
-    ("DE", "7", "oss_de_7"),
-    ("FR", "20", "oss_fr_20"),
-    ("FR", "5.5", "oss_fr_5_5"),
-)
+
+def _account_and_code(situation: VatSituation) -> tuple[str, str]:
+    """The dossier's names: `revenue_21` / VAT code `21` at home, `revenue_icp` / `icp`,
+    and one OSS account with a code per country and rate (`oss_fr_5_5`)."""
+    if situation.treatment is VatTreatment.OSS:
+        country, rate = str(situation.country).lower(), situation.rate.replace(".", "_")
+        return str(DEMO.accounts["revenue_oss"]), DEMO.vat_codes[f"oss_{country}_{rate}"]
+    domestic = situation.treatment is VatTreatment.DOMESTIC
+    name = situation.rate if domestic else situation.treatment.value
+    return str(DEMO.accounts[f"revenue_{name}"]), DEMO.vat_codes[name]
 
 
 def demo_booking(**overrides: Any) -> BookingOptions:
-    accounts, codes = DEMO.accounts, DEMO.vat_codes
-
-    def rate(
-        vat_rate: str,
-        account: str,
-        code: str,
-        treatment: VatTreatment,
-        country: str | None = None,
-    ) -> VatAccountMapping:
-        return VatAccountMapping(
-            vat_rate=Decimal(vat_rate),
-            treatment=treatment,
-            country_code=country,
-            ledger_account=str(accounts[account]),
-            vat_code=codes[code],
-        )
-
-    values: dict[str, Any] = {
-        "vat_accounts": [
-            rate("21", "revenue_21", "21", VatTreatment.DOMESTIC),
-            rate("9", "revenue_9", "9", VatTreatment.DOMESTIC),
-            rate("0", "revenue_0", "0", VatTreatment.DOMESTIC),
-            rate("0", "revenue_icp", "icp", VatTreatment.ICP),
-            rate("0", "revenue_export", "export", VatTreatment.EXPORT),
-            *(rate(r, "revenue_oss", code, VatTreatment.OSS, c) for c, r, code in _OSS),
-        ],
-    }
-    values.update(overrides)
-    return BookingOptions(**values)
+    return demo_vat_booking(_account_and_code, **overrides)
 
 
 def demo_octopus(**overrides: Any) -> OctopusOptions:

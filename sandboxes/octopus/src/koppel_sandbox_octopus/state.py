@@ -18,38 +18,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from koppel_sandbox_kit import FaultInjector, FixedWindowLimiter
+from koppel_sandbox_kit import Clock, FixedWindowLimiter, SeededState
 
 from . import errors as E
 from .demo import ACCOUNTS, DEMO, SEED_RELATIONS, VAT_CODES, AccountSpec, VatCodeSpec
 from .errors import OctopusError
 
-Clock = Callable[[], datetime]
 DocKey = tuple[int, str, int]  # (bookyear id, journal key, documentSequenceNr)
 
 TOKEN_TTL = timedelta(minutes=10)
 DEFAULT_QUOTA = 400
 DAY_SECONDS = 86_400.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """An injectable clock for tests: `OctopusState.demo(clock=ManualClock(start))`,
-    then `clock.advance(minutes=10)`."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utcnow()
-        if self.now.tzinfo is None:
-            self.now = self.now.replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -190,7 +169,7 @@ class Dossier:
         return None
 
 
-class OctopusState:
+class OctopusState(SeededState):
     """In-memory Octopus. `OctopusState.demo()` gives the demo software house,
     user and dossiers of `DEMO`."""
 
@@ -201,20 +180,14 @@ class OctopusState:
         quota: int | None = DEFAULT_QUOTA,
         seed: Callable[[OctopusState], None] | None = None,
     ) -> None:
-        self._clock: Clock = clock or utcnow
         self._initial_quota = quota
-        self._seed = seed
-        self.faults = FaultInjector()
-        self._init_data()
-        if seed is not None:
-            seed(self)
+        super().__init__(clock, seed)
 
     @classmethod
     def demo(cls, clock: Clock | None = None, *, quota: int | None = DEFAULT_QUOTA) -> OctopusState:
         return cls(clock, quota=quota, seed=seed_demo)
 
     def _init_data(self) -> None:
-        self.clock_offset = timedelta(0)
         self.software_houses: set[str] = set()
         self.users: dict[str, User] = {}
         self.dossiers: dict[int, Dossier] = {}
@@ -224,23 +197,6 @@ class OctopusState:
         self.amount_tolerance = Decimal("0.00")
         self.vat_tolerance = Decimal("0.01")
         self.set_quota(self._initial_quota)
-
-    def reset(self) -> None:
-        """Back to the state the seed produced: data, tokens, quota, faults, tamper."""
-        self.faults.clear()
-        self._init_data()
-        if self._seed is not None:
-            self._seed(self)
-
-    # ------------------------------------------------------------------ clock
-    def now(self) -> datetime:
-        moment = self._clock()
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment + self.clock_offset
-
-    def advance_clock(self, seconds: float) -> None:
-        self.clock_offset += timedelta(seconds=seconds)
 
     # ------------------------------------------------------------------ building
     def add_dossier(self, dossier: Dossier, *, first_year: int, last_year: int) -> Dossier:

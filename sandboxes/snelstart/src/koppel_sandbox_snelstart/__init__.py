@@ -5,12 +5,14 @@ app = create_app(state)              # Starlette app: /b2b/token, /v2/..., /_con
 async with serve(app) as url, SnelStartControl(url) as control: ...
 """
 
+from koppel_sandbox_kit import ManualClock
+
 from .app import API_PREFIX, TOKEN_PATH, create_app
 from .control import SnelStartControl
 from .demo import DEMO, DemoAccount, DemoAdministration, DemoIdentity, demo_identity_json
 from .koppel_mapping import demo_booking
 from .limits import PRODUCTION_TIER, TEST_TIER, UNLIMITED, RateLimits
-from .state import TOKEN_LIFETIME, ManualClock, SnelStartState
+from .state import TOKEN_LIFETIME, SnelStartState
 
 __all__ = [
     "API_PREFIX",

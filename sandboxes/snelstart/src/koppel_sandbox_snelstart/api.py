@@ -5,10 +5,10 @@ lists for it (`ENDPOINTS`). Authentication, rate limits and counting happen arou
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,6 +34,7 @@ from .refdata import LAND_BY_ID
 from .relaties import render_relatie, write_relatie
 from .state import Administration, Booking, SnelStartState, Token
 
+T = TypeVar("T")
 JSON_TYPES = ("application/json", "text/json")
 
 
@@ -73,6 +74,13 @@ class Call:
                 404, f"No HTTP resource was found that matches the request URI '{raw}'."
             ) from None
 
+    def found(self, table: Mapping[str, T], type_name: str) -> T:
+        """The record the path's `{id}` names; the API's 404 for `type_name` when none."""
+        found = table.get(self.path_id())
+        if found is None:
+            raise not_found(type_name, self.path_id())
+        return found
+
     def odata(self, items: list[dict[str, Any]], otype: ODataType) -> Response:
         return json_response(apply_query(items, self.request.query_params, otype))
 
@@ -98,9 +106,7 @@ async def landen(call: Call) -> Response:
 
 
 async def land(call: Call) -> Response:
-    found = LAND_BY_ID.get(call.path_id())
-    if found is None:
-        raise not_found(LAND_TYPE.name, call.path_id())
+    found = call.found(LAND_BY_ID, LAND_TYPE.name)
     return json_response(views.render_land(found))
 
 
@@ -119,18 +125,13 @@ async def grootboeken(call: Call) -> Response:
 
 
 async def grootboek(call: Call) -> Response:
-    found = call.admin.grootboeken.get(call.path_id())
-    if found is None:
-        raise not_found(GROOTBOEK_TYPE.name, call.path_id())
+    found = call.found(call.admin.grootboeken, GROOTBOEK_TYPE.name)
     return json_response(views.render_grootboek(found))
 
 
 # ---------------------------------------------------------------------------- relaties
 def _relatie(call: Call) -> dict[str, Any]:
-    found = call.admin.relaties.get(call.path_id())
-    if found is None:
-        raise not_found(RELATIE_TYPE.name, call.path_id())
-    return found
+    return call.found(call.admin.relaties, RELATIE_TYPE.name)
 
 
 async def relaties(call: Call) -> Response:
@@ -164,10 +165,7 @@ async def relatie_verkoopboekingen(call: Call) -> Response:
 
 # ---------------------------------------------------------------------------- verkoopboekingen
 def _booking(call: Call) -> Booking:
-    found = call.admin.boekingen.get(call.path_id())
-    if found is None:
-        raise not_found(f"{NS}.VerkoopBoekingen.VerkoopBoekingModel", call.path_id())
-    return found
+    return call.found(call.admin.boekingen, f"{NS}.VerkoopBoekingen.VerkoopBoekingModel")
 
 
 def _refuse_if_filed(booking: Booking) -> None:
@@ -228,10 +226,7 @@ async def factuur(call: Call) -> Response:
 
 # ---------------------------------------------------------------------------- verkooporders
 def _order(call: Call) -> dict[str, Any]:
-    found = call.admin.orders.get(call.path_id())
-    if found is None:
-        raise not_found(VERKOOPORDER_TYPE.name, call.path_id())
-    return found
+    return call.found(call.admin.orders, VERKOOPORDER_TYPE.name)
 
 
 async def orders(call: Call) -> Response:
@@ -260,9 +255,7 @@ async def artikelen(call: Call) -> Response:
 
 
 async def artikel(call: Call) -> Response:
-    found = call.admin.artikelen.get(call.path_id())
-    if found is None:
-        raise not_found(ARTIKEL_TYPE.name, call.path_id())
+    found = call.found(call.admin.artikelen, ARTIKEL_TYPE.name)
     return json_response(views.render_artikel(found))
 
 
@@ -271,9 +264,7 @@ async def omzetgroepen(call: Call) -> Response:
 
 
 async def omzetgroep(call: Call) -> Response:
-    found = call.admin.omzetgroepen.get(call.path_id())
-    if found is None:
-        raise not_found(f"{NS}.Artikelen.ArtikelOmzetGroepModel", call.path_id())
+    found = call.found(call.admin.omzetgroepen, f"{NS}.Artikelen.ArtikelOmzetGroepModel")
     return json_response(views.render_omzetgroep(found))
 
 

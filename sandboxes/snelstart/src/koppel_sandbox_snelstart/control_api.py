@@ -3,43 +3,44 @@ keys, rate limits or faults. `SnelStartControl` (control.py) is the client."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from koppel_sandbox_kit import fault_routes
+from koppel_sandbox_kit import ControlApi, ControlRefusal, ErrorStatus, RouteSpec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from .bookings import open_balance, render_booking, render_factuur
 from .demo import demo_identity_json
-from .jsonio import dumps, loads
+from .jsonio import SNELSTART_JSON
 from .limits import RateLimits
 from .orders import render_order
 from .relaties import render_relatie
 from .state import Administration, SnelStartState
 
-PREFIX = "/_control"
+
+def _bad_request(error: Exception) -> str:
+    return f"bad request: {error}"
 
 
-class ControlError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+def _not_an_object() -> Exception:
+    return ControlRefusal(400, "control body must be a JSON object")
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(dumps(payload), status, media_type="application/json")
+API = ControlApi(
+    SNELSTART_JSON,
+    errors=[ErrorStatus((ValueError, TypeError, KeyError), 400, _bad_request)],
+    not_an_object=_not_an_object,
+)
 
 
 def _decimal(value: Any, name: str) -> Decimal:
     try:
         return Decimal(str(value))
     except InvalidOperation:
-        raise ControlError(400, f"{name} is not a number: {value!r}") from None
+        raise ControlRefusal(400, f"{name} is not a number: {value!r}") from None
 
 
 def _optional_int(data: dict[str, Any], name: str, current: int | None) -> int | None:
@@ -49,68 +50,41 @@ def _optional_int(data: dict[str, Any], name: str, current: int | None) -> int |
 
 
 def control_routes(state: SnelStartState) -> list[BaseRoute]:
-    async def body(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        data = loads(raw) if raw.strip() else {}
-        if not isinstance(data, dict):
-            raise ControlError(400, "control body must be a JSON object")
-        return data
-
     def admin(request: Request) -> Administration:
         found = state.administrations.get(request.path_params["a"])
         if found is None:
-            raise ControlError(404, f"unknown administratie {request.path_params['a']!r}")
+            raise ControlRefusal(404, f"unknown administratie {request.path_params['a']!r}")
         return found
 
     def key(data: dict[str, Any]) -> str:
         value = str(data.get("koppelsleutel", ""))
         if value not in state.koppelsleutels:
-            raise ControlError(404, "unknown koppelsleutel")
+            raise ControlRefusal(404, "unknown koppelsleutel")
         return value
-
-    def guarded(fn: Callable[[Request], Awaitable[Response]]):
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await fn(request)
-            except ControlError as exc:
-                return _json({"error": exc.message}, exc.status)
-            except (ValueError, TypeError, KeyError) as exc:
-                return _json({"error": f"bad request: {exc}"}, 400)
-
-        return endpoint
-
-    async def identity(_: Request) -> Response:
-        return _json(demo_identity_json())
-
-    async def reset(_: Request) -> Response:
-        state.reset()
-        return Response(status_code=204)
-
-    async def clock(request: Request) -> Response:
-        state.advance_clock(float((await body(request)).get("advance_seconds", 0)))
-        return _json({"now": state.now().isoformat()})
 
     async def expire(_: Request) -> Response:
         state.expire_tokens()
         return Response(status_code=204)
 
     async def revoke(request: Request) -> Response:
-        state.revoke_koppelsleutel(key(await body(request)))
+        state.revoke_koppelsleutel(key(await API.body(request)))
         return Response(status_code=204)
 
     async def regenerate(request: Request) -> Response:
-        return _json({"koppelsleutel": state.regenerate_koppelsleutel(key(await body(request)))})
+        return API.json(
+            {"koppelsleutel": state.regenerate_koppelsleutel(key(await API.body(request)))}
+        )
 
     async def scopes(request: Request) -> Response:
-        data = await body(request)
+        data = await API.body(request)
         state.koppelsleutels[key(data)].scopes = tuple(str(s) for s in data["scopes"])
         return Response(status_code=204)
 
     async def limits(request: Request) -> Response:
-        data = await body(request)
+        data = await API.body(request)
         target = data.get("administratie_id")
         if target is not None and target not in state.administrations:
-            raise ControlError(404, f"unknown administratie {target!r}")
+            raise ControlRefusal(404, f"unknown administratie {target!r}")
         current = state.limit_overrides.get(target, state.limits) if target else state.limits
         new = RateLimits(
             _optional_int(data, "per_minute", current.per_minute),
@@ -118,87 +92,85 @@ def control_routes(state: SnelStartState) -> list[BaseRoute]:
             _optional_int(data, "concurrent", current.concurrent),
         )
         state.set_limits(new, target)
-        return _json(vars(new))
+        return API.json(vars(new))
 
     async def options(request: Request) -> Response:
-        data = await body(request)
+        data = await API.body(request)
         if "latency_seconds" in data:
             state.latency_seconds = float(data["latency_seconds"])
-        return _json({"latency_seconds": state.latency_seconds})
+        return API.json({"latency_seconds": state.latency_seconds})
 
     async def calls(request: Request) -> Response:
-        return _json(state.call_counts(request.query_params.get("administratie")))
+        return API.json(state.call_counts(request.query_params.get("administratie")))
 
     async def listing(request: Request) -> Response:
         a, kind = admin(request), request.path_params["kind"]
         if kind == "verkoopboekingen":
-            return _json([_booking_view(b) for b in a.boekingen.values()])
+            return API.json([_booking_view(b) for b in a.boekingen.values()])
         if kind == "verkoopfacturen":
-            return _json([render_factuur(b) for b in a.boekingen.values()])
+            return API.json([render_factuur(b) for b in a.boekingen.values()])
         if kind == "relaties":
-            return _json([render_relatie(r) for r in a.relaties.values()])
+            return API.json([render_relatie(r) for r in a.relaties.values()])
         if kind == "verkooporders":
-            return _json([render_order(o) for o in a.orders.values()])
-        raise ControlError(404, f"unknown list {kind!r}")
+            return API.json([render_order(o) for o in a.orders.values()])
+        raise ControlRefusal(404, f"unknown list {kind!r}")
 
     async def payment(request: Request) -> Response:
-        a, data = admin(request), await body(request)
+        a, data = admin(request), await API.body(request)
         number = str(data.get("factuurnummer", ""))
         booking = next((b for b in a.boekingen.values() if b.data["factuurnummer"] == number), None)
         if booking is None:
-            raise ControlError(404, f"no verkoopfactuur {number!r}")
+            raise ControlRefusal(404, f"no verkoopfactuur {number!r}")
         amount = data.get("bedrag")
         booking.payments.append(
             open_balance(booking) if amount is None else _decimal(amount, "bedrag")
         )
         booking.factuur_modified = state.local_now()
-        return _json(render_factuur(booking))
+        return API.json(render_factuur(booking))
 
     async def vat_return(request: Request) -> Response:
-        a, data = admin(request), await body(request)
+        a, data = admin(request), await API.body(request)
         booking = a.boekingen.get(str(data.get("verkoopboeking_id", "")))
         if booking is None:
-            raise ControlError(404, "unknown verkoopboeking")
+            raise ControlRefusal(404, "unknown verkoopboeking")
         booking.vat_return_filed = bool(data.get("filed", True))
         return Response(status_code=204)
 
     async def tamper(request: Request) -> Response:
-        a, data = admin(request), await body(request)
+        a, data = admin(request), await API.body(request)
         a.tamper_next = _decimal(data.get("total_delta", "1.00"), "total_delta")
         return Response(status_code=204)
 
     async def foreign_vat(request: Request) -> Response:
-        a, data = admin(request), await body(request)
+        a, data = admin(request), await API.body(request)
         a.factureer_buitenlands_btw = bool(data.get("enabled", True))
-        return _json({"factureerBuitenlandsBtw": a.factureer_buitenlands_btw})
+        return API.json({"factureerBuitenlandsBtw": a.factureer_buitenlands_btw})
 
     async def block(request: Request) -> Response:
-        a, data = admin(request), await body(request)
+        a, data = admin(request), await API.body(request)
         until = data.get("tot_en_met")
         a.blocked_until = None if until is None else date.fromisoformat(str(until))
         a.blocked_by_accountant = bool(data.get("door_accountant", False))
         return Response(status_code=204)
 
-    administratie = f"{PREFIX}/administraties/{{a}}"
-    return [
-        Route(f"{PREFIX}/identity", guarded(identity), methods=["GET"]),
-        Route(f"{PREFIX}/reset", guarded(reset), methods=["POST"]),
-        Route(f"{PREFIX}/clock", guarded(clock), methods=["POST"]),
-        Route(f"{PREFIX}/tokens/expire", guarded(expire), methods=["POST"]),
-        Route(f"{PREFIX}/koppelsleutels/revoke", guarded(revoke), methods=["POST"]),
-        Route(f"{PREFIX}/koppelsleutels/regenerate", guarded(regenerate), methods=["POST"]),
-        Route(f"{PREFIX}/koppelsleutels/scopes", guarded(scopes), methods=["POST"]),
-        Route(f"{PREFIX}/limits", guarded(limits), methods=["POST"]),
-        Route(f"{PREFIX}/options", guarded(options), methods=["POST"]),
-        Route(f"{PREFIX}/calls", guarded(calls), methods=["GET"]),
-        Route(f"{administratie}/betalingen", guarded(payment), methods=["POST"]),
-        Route(f"{administratie}/btwaangifte", guarded(vat_return), methods=["POST"]),
-        Route(f"{administratie}/buitenlandse-btw", guarded(foreign_vat), methods=["POST"]),
-        Route(f"{administratie}/tamper", guarded(tamper), methods=["POST"]),
-        Route(f"{administratie}/blokkeren", guarded(block), methods=["POST"]),
-        Route(f"{administratie}/{{kind}}", guarded(listing), methods=["GET"]),
-        *fault_routes(state.faults, prefix=PREFIX),
+    administratie = "/administraties/{a}"
+    routes: list[RouteSpec] = [
+        *API.seeded_routes(state, demo_identity_json),
+        ("/tokens/expire", expire, "POST"),
+        ("/koppelsleutels/revoke", revoke, "POST"),
+        ("/koppelsleutels/regenerate", regenerate, "POST"),
+        ("/koppelsleutels/scopes", scopes, "POST"),
+        ("/limits", limits, "POST"),
+        ("/options", options, "POST"),
+        ("/calls", calls, "GET"),
+        (f"{administratie}/betalingen", payment, "POST"),
+        (f"{administratie}/btwaangifte", vat_return, "POST"),
+        (f"{administratie}/buitenlandse-btw", foreign_vat, "POST"),
+        (f"{administratie}/tamper", tamper, "POST"),
+        (f"{administratie}/blokkeren", block, "POST"),
+        (f"{administratie}/{{kind}}", listing, "GET"),
     ]
+    return API.routes(routes, state.faults)
 
 
 def _booking_view(booking) -> dict[str, Any]:

@@ -5,45 +5,30 @@ the ledger-snelstart tests, so they all book the same way."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from koppel_contracts import BookingOptions, VatAccountMapping, VatTreatment
+from koppel_contracts import BookingOptions, VatTreatment
+from koppel_sandbox_kit.koppel_options import VatSituation, demo_vat_booking
 
 from .demo import DEMO
 
-# OSS revenue accounts by SnelStart's rate code (SR standard, RRH/RRL reduced high/low).
-_OSS = (
-    ("BE", "21", "oss_sr"),
-    ("BE", "6", "oss_rrl"),
-    ("DE", "19", "oss_sr"),
-    ("DE", "7", "oss_rrl"),
-    ("FR", "20", "oss_sr"),
-    ("FR", "5.5", "oss_rrl"),
-)
+_DOMESTIC_KIND = {"21": "Hoog", "9": "Laag", "0": "Geen"}
+# OSS revenue by SnelStart's rate code: SR the standard rate, RRL the (low) reduced one.
+_OSS_STANDARD_RATES = {"21", "19", "20"}
+
+
+def _account_and_kind(situation: VatSituation) -> tuple[str, str]:
+    if situation.treatment is VatTreatment.DOMESTIC:
+        kind = _DOMESTIC_KIND[situation.rate]
+        key = f"revenue_{kind.lower()}"
+    elif situation.treatment is VatTreatment.OSS:
+        kind = "Geen"
+        key = "oss_sr" if situation.rate in _OSS_STANDARD_RATES else "oss_rrl"
+    else:
+        kind = "Geen"
+        key = f"revenue_{situation.treatment.value}"
+    return str(DEMO.accounts[key].nummer), kind
 
 
 def demo_booking(**overrides: Any) -> BookingOptions:
-    def rate(
-        vat_rate: str, account: str, kind: str, treatment: VatTreatment, country: str | None = None
-    ) -> VatAccountMapping:
-        return VatAccountMapping(
-            vat_rate=Decimal(vat_rate),
-            treatment=treatment,
-            country_code=country,
-            ledger_account=str(DEMO.accounts[account].nummer),
-            vat_code=kind,
-        )
-
-    values: dict[str, Any] = {
-        "vat_accounts": [
-            rate("21", "revenue_hoog", "Hoog", VatTreatment.DOMESTIC),
-            rate("9", "revenue_laag", "Laag", VatTreatment.DOMESTIC),
-            rate("0", "revenue_geen", "Geen", VatTreatment.DOMESTIC),
-            rate("0", "revenue_icp", "Geen", VatTreatment.ICP),
-            rate("0", "revenue_export", "Geen", VatTreatment.EXPORT),
-            *(rate(r, account, "Geen", VatTreatment.OSS, c) for c, r, account in _OSS),
-        ],
-    }
-    values.update(overrides)
-    return BookingOptions(**values)
+    return demo_vat_booking(_account_and_kind, **overrides)

@@ -15,9 +15,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from koppel_sandbox_kit import round_cents
+
 from .binding import bind_body, require
 from .errors import ApiError, Problems
-from .jsonio import round_cents
 from .models import VERKOOPORDER
 from .refdata import LAND_BY_ID, as_snelstart_datetime, btw_percentage
 from .relaties import ref, render_address

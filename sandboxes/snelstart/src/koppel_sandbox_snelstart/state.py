@@ -14,12 +14,12 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from koppel_sandbox_kit import FaultInjector
+from koppel_sandbox_kit import Clock, SeededState
 
 from .demo import (
     ACCOUNTS,
@@ -33,29 +33,8 @@ from .demo import (
 from .limits import TEST_TIER, AdministrationLimiter, RateLimits
 from .refdata import LAND_BY_CODE
 
-Clock = Callable[[], datetime]
 TOKEN_LIFETIME = timedelta(seconds=3599)  # `expires_in` of the token answer (notes §2.1)
 LOCAL = ZoneInfo("Europe/Amsterdam")  # SnelStart's naive timestamps are Dutch local time
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class ManualClock:
-    """An injectable clock for tests: `SnelStartState.demo(clock=ManualClock(start))`,
-    then `clock.advance(minutes=61)`."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utcnow()
-        if self.now.tzinfo is None:
-            self.now = self.now.replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass
@@ -129,7 +108,7 @@ class Token:
     expires_at: datetime
 
 
-class SnelStartState:
+class SnelStartState(SeededState):
     """In-memory SnelStart. `SnelStartState.demo()` holds the two administrations of `DEMO`."""
 
     def __init__(
@@ -139,21 +118,15 @@ class SnelStartState:
         limits: RateLimits = TEST_TIER,
         seed: Callable[[SnelStartState], None] | None = None,
     ) -> None:
-        self._clock: Clock = clock or utcnow
         self._initial_limits = limits
-        self._seed = seed
-        self.faults = FaultInjector()
         self.signing_key = secrets.token_bytes(32)
-        self._init_data()
-        if seed is not None:
-            seed(self)
+        super().__init__(clock, seed)
 
     @classmethod
     def demo(cls, clock: Clock | None = None, *, limits: RateLimits = TEST_TIER) -> SnelStartState:
         return cls(clock, limits=limits, seed=seed_demo)
 
     def _init_data(self) -> None:
-        self.clock_offset = timedelta(0)
         self.subscription_keys: set[str] = set()
         self.koppelsleutels: dict[str, Koppelsleutel] = {}
         self.tokens: dict[str, Token] = {}
@@ -162,26 +135,10 @@ class SnelStartState:
         self.latency_seconds = 0.0
         self.set_limits(self._initial_limits)
 
-    def reset(self) -> None:
-        """Back to what the seed produced: data, keys, tokens, limits, counters, faults."""
-        self.faults.clear()
-        self._init_data()
-        if self._seed is not None:
-            self._seed(self)
-
     # ------------------------------------------------------------------ clock
-    def now(self) -> datetime:
-        moment = self._clock()
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment + self.clock_offset
-
     def local_now(self) -> datetime:
         """Naive Dutch local time, the way SnelStart writes `modifiedOn` (notes §3)."""
         return self.now().astimezone(LOCAL).replace(tzinfo=None)
-
-    def advance_clock(self, seconds: float) -> None:
-        self.clock_offset += timedelta(seconds=seconds)
 
     # ------------------------------------------------------------------ keys and tokens
     def add_koppelsleutel(self, administration_id: str, value: str | None = None) -> str:
