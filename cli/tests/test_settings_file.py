@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from koppel_chassis import SecretBox, generate_key
+from koppel_chassis import Sealer, SecretBox, SecretUnreadable, generate_key
 from koppel_cli.settings_file import SettingsFileError, load_connection_file, masked
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "connection.example.yaml"
@@ -59,3 +59,16 @@ def test_yaml_syntax_errors_name_the_line(tmp_path: Path, box: SecretBox) -> Non
     broken.write_text("connection_id: x\nmerchant:\n  name: [unclosed\n")
     with pytest.raises(SettingsFileError, match=r"line \d+: not valid YAML"):
         load_connection_file(broken, box)
+
+
+def test_with_a_key_per_system_each_side_is_sealed_with_its_own(tmp_path: Path) -> None:
+    ccv_key, octopus_key = generate_key(), generate_key()
+    loaded = load_connection_file(
+        EXAMPLE, Sealer.from_keys(None, {"ccvshop": ccv_key, "octopus": octopus_key})
+    )
+    shop = loaded.settings.shop.credentials["api_secret"]
+    ledger = loaded.settings.ledger.credentials["password"]
+    assert SecretBox(octopus_key).decrypt(ledger).get_secret_value().startswith("replace-with")
+    assert SecretBox(ccv_key).decrypt(shop)
+    with pytest.raises(SecretUnreadable):
+        SecretBox(ccv_key).decrypt(ledger)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings
+from koppel_chassis import SecretsKeyMissing, ServiceSettings
 from koppel_contracts import (
     AnswerState,
     ConnectionAnswer,
@@ -69,7 +69,7 @@ def test_connection(
     """Test a connection's shop and ledger with the settings in FILE (nothing is saved)."""
     settings = _settings()
     try:
-        loaded = load_connection_file(file, SecretBox(settings.secrets_key))
+        loaded = load_connection_file(file, settings.sealer())
     except (SettingsFileError, SecretsKeyMissing) as error:
         typer.secho(str(error), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from koppel_chassis import SecretBox, SecretsKeyMissing, ServiceSettings, generate_key
+from koppel_chassis import SecretsKeyMissing, ServiceSettings, generate_key
 from ruamel.yaml import YAML
 
 from .accounts import app as accounts_app
@@ -76,8 +76,7 @@ def put(
     """Validate a settings file, encrypt its secrets and publish it (latest wins)."""
     settings = _settings()
     try:
-        box = SecretBox(settings.secrets_key)
-        loaded = load_connection_file(file, box)
+        loaded = load_connection_file(file, settings.sealer())
     except (SettingsFileError, SecretsKeyMissing) as error:
         _fail(str(error))
         return

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from koppel_chassis import SecretBox
+from koppel_chassis import Sealer, SecretBox
 from koppel_contracts import ConnectionSettings
 from pydantic import ValidationError
 from ruamel.yaml import YAML
@@ -45,15 +45,9 @@ def _line_of(document: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _seal(document: CommentedMap, box: SecretBox) -> dict[str, Any]:
-    data = _plain(document)
-    for section in SECRET_SECTIONS:
-        credentials = (data.get(section) or {}).get("credentials") or {}
-        for name, value in list(credentials.items()):
-            value = "" if value is None else str(value)
-            if not SecretBox.is_encrypted(value):
-                credentials[name] = box.encrypt(value)
-    return data
+def _seal(document: CommentedMap, box: SecretBox | Sealer) -> dict[str, Any]:
+    sealer = box if isinstance(box, Sealer) else Sealer(box)
+    return sealer.seal(_plain(document))
 
 
 def _plain(node: Any) -> Any:
@@ -64,7 +58,8 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_connection_file(path: Path, box: SecretBox) -> LoadedConnection:
+def load_connection_file(path: Path, box: SecretBox | Sealer) -> LoadedConnection:
+    """`box`: one key for every secret, or a Sealer with a key per system."""
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(path.read_text())

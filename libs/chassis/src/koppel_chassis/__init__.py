@@ -22,7 +22,7 @@ from .leases import LeaseStore
 from .logging import configure_logging, log_context, redact
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, purge_expired
 from .requests import Reply, answer_requests
-from .secrets import SecretBox, SecretsKeyMissing, SecretUnreadable, generate_key
+from .secrets import Sealer, SecretBox, SecretsKeyMissing, SecretUnreadable, generate_key
 from .service import Service
 from .settings import ServiceSettings
 
@@ -37,6 +37,7 @@ __all__ = [
     "PermanentError",
     "PolicyClient",
     "Reply",
+    "Sealer",
     "SecretBox",
     "SecretUnreadable",
     "SecretsKeyMissing",

@@ -21,6 +21,7 @@ from typing import Any
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.kafka.publisher import DefaultPublisher
 from faststream.message import StreamMessage
 from koppel_contracts import ALL_TOPICS, Envelope, Topic, dead_letter_topic, event_key
 from koppel_contracts.topics import (
@@ -34,6 +35,7 @@ from koppel_contracts.topics import (
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
+from .asyncapi import publisher_title, topic_description
 from .logging import log_context
 from .settings import ServiceSettings
 
@@ -128,12 +130,15 @@ def _dead_letter_middleware(
                 DLQ_HEADER_CONSUMER: settings.service_name,
                 DLQ_HEADER_FAILED_AT: datetime.now(UTC).isoformat(),
             }
-            await broker_ref[0].publish(
-                record.value,
-                topic=dead_letter_topic(topic_name),
-                key=record.key,
-                headers=headers,
-            )
+            target = dead_letter_topic(topic_name)
+            broker = broker_ref[0]
+            # A Service declares each dead-letter topic of what it consumes (the event map
+            # shows it); a broker without declarations publishes by name, to the same topic.
+            declared = next((p for p in broker.publishers if p.topic == target), None)
+            if declared is not None:
+                await declared.publish(record.value, key=record.key, headers=headers)
+            else:
+                await broker.publish(record.value, topic=target, key=record.key, headers=headers)
             metrics.dead_letters.labels(topic_name).inc()
             log.warning(
                 "undecodable message sent to dead-letter topic",
@@ -177,17 +182,59 @@ def create_broker(
     return broker
 
 
-class EventPublisher:
-    """Publishes contract events with their key rule and ids in headers."""
+class UndeclaredTopic(LookupError):
+    """A service published on a topic it did not declare: the event map would miss it."""
 
-    def __init__(self, broker: KafkaBroker, names: TopicNames) -> None:
+
+class EventPublisher:
+    """Publishes contract events with their key rule and ids in headers, each topic through
+    one declared FastStream publisher (so the service's AsyncAPI document lists it, with the
+    contract model as its payload).
+
+    `strict` (every `Service`): publishing on a topic that was not declared raises
+    `UndeclaredTopic`. Otherwise (a tool such as the CLI, which serves no map) a topic is
+    declared on its first use.
+    """
+
+    def __init__(self, broker: KafkaBroker, names: TopicNames, *, strict: bool = False) -> None:
         self.broker = broker
         self.names = names
+        self.strict = strict
+        self._declared: dict[str, tuple[Topic, DefaultPublisher]] = {}
+
+    def declare(self, topic: Topic) -> DefaultPublisher:
+        """Declare that this service publishes on `topic`; once per topic (idempotent)."""
+        found = self._declared.get(topic.name)
+        if found is not None:
+            return found[1]
+        actual = self.names.name(topic)
+        publisher = self.broker.publisher(
+            actual,
+            title=publisher_title(actual),
+            description=topic_description(topic),
+            schema=topic.event,
+        )
+        self._declared[topic.name] = (topic, publisher)
+        return publisher
+
+    @property
+    def topics(self) -> list[Topic]:
+        """The topics declared so far, in the order they were declared."""
+        return [topic for topic, _ in self._declared.values()]
 
     async def publish(self, topic: Topic, event: Envelope) -> None:
-        await self.broker.publish(
+        found = self._declared.get(topic.name)
+        if found is not None:
+            publisher = found[1]
+        elif self.strict:
+            raise UndeclaredTopic(
+                f"{topic.name} is not declared: add it to Service(..., publishes=[...]) "
+                "(or service.publishes(...)) where the code that publishes it is set up"
+            )
+        else:
+            publisher = self.declare(topic)
+        await publisher.publish(
             event.model_dump_json().encode(),
-            topic=self.names.name(topic),
             key=event_key(event).encode(),
             correlation_id=event.correlation_id or event.event_id,
             headers={

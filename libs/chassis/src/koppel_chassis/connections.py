@@ -140,6 +140,7 @@ def follow_connections(
 ) -> None:
     """Keep `store` in step with the settings topic; call `on_change` after each applied change."""
     service.indexes.extend(INDEXES)
+    service.publishes(SETTINGS_APPLIED)
 
     @service.subscriber(CONNECTIONS, purpose="connections")
     async def handle_connection_settings(msg: KafkaMessage) -> None:

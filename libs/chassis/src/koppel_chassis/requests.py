@@ -92,6 +92,7 @@ def answer_requests(
     `handle` publishes its answers through the `Reply` it is given; an exception it raises
     becomes a `failed` answer, so the requester is never left waiting for nothing."""
     running: set[asyncio.Task[None]] = set()
+    service.publishes(OPS_ANSWERS)
 
     async def work(request: ConnectionRequest, settings: ConnectionSettings) -> None:
         reply = Reply(service, request)

@@ -1,10 +1,12 @@
 """The runtime every Koppel service is: Kafka broker + MongoDB + HTTP + background loops.
 
-A service module builds one `Service`, registers its subscribers, routes and
-background loops on it, and calls `run()`. Start-up connects MongoDB and creates
-indexes before the broker starts consuming, so no message is handled against a
-database without its unique indexes. SIGTERM (uvicorn) stops the consumers
-first, then the background loops, then closes the clients.
+A service module builds one `Service`, declares the topics it publishes on
+(`publishes=[...]`), registers its subscribers, routes and background loops on it,
+and calls `run()`. What it declared is its event map: `GET /asyncapi.json`.
+Start-up connects MongoDB and creates indexes before the broker starts consuming, so
+no message is handled against a database without its unique indexes. SIGTERM
+(uvicorn) stops the consumers first, then the background loops, then closes the
+clients.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .asyncapi import (
+    DeadLetter,
+    asyncapi_document,
+    dead_letter_description,
+    document_payload,
+    publisher_title,
+    subscriber_description,
+    subscriber_title,
+)
 from .broker import EventPublisher, TopicNames, create_broker
 from .logging import configure_logging
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes
@@ -41,12 +52,17 @@ class Service:
         settings: ServiceSettings,
         *,
         indexes: Sequence[IndexSpec] = (),
+        publishes: Sequence[Topic] = (),
     ) -> None:
         self.settings = settings
         self.registry = CollectorRegistry()
         self.names = TopicNames(settings.topic_prefix)
         self.broker: KafkaBroker = create_broker(settings, self.registry)
-        self.publisher = EventPublisher(self.broker, self.names)
+        # Strict: a publish on a topic nobody declared fails (in the tests), so the event
+        # map cannot silently miss one.
+        self.publisher = EventPublisher(self.broker, self.names, strict=True)
+        self._dead_letters: set[str] = set()
+        self.publishes(*publishes)
         self.mongo = create_mongo_client(settings)
         self.db = self.mongo[settings.database_name]
         self.indexes: list[IndexSpec] = list(indexes)
@@ -61,11 +77,36 @@ class Service:
 
     # --- registration -------------------------------------------------------
 
+    def publishes(self, *topics: Topic) -> None:
+        """Declare topics this service publishes on (idempotent): `service.publisher.publish`
+        accepts only declared topics, and each is in the service's AsyncAPI document."""
+        for topic in topics:
+            self.publisher.declare(topic)
+
     def subscriber(self, topic: Topic, *, purpose: str = "main", **options: Any) -> Any:
-        """A consumer of one contract topic in this service's consumer group."""
+        """A consumer of one contract topic in this service's consumer group; documented
+        with the topic's contract model as its payload, whatever the handler takes."""
         options.setdefault("auto_offset_reset", "earliest")
-        return self.broker.subscriber(
-            self.names.name(topic), group_id=self.settings.group_id(purpose), **options
+        actual = self.names.name(topic)
+        group_id = self.settings.group_id(purpose)
+        options.setdefault("title", subscriber_title(actual, purpose))
+        options.setdefault("description", subscriber_description(topic, group_id))
+        subscriber = self.broker.subscriber(actual, group_id=group_id, **options)
+        document_payload(subscriber, topic.event)
+        self._declare_dead_letters(topic)
+        return subscriber
+
+    def _declare_dead_letters(self, topic: Topic) -> None:
+        """What a consumer cannot decode goes to `<topic>.dlq` (broker.py): part of the map."""
+        if topic.name in self._dead_letters:
+            return
+        self._dead_letters.add(topic.name)
+        actual = self.names.dead_letter(topic)
+        self.broker.publisher(
+            actual,
+            title=publisher_title(actual),
+            description=dead_letter_description(topic),
+            schema=DeadLetter,
         )
 
     def loop(self, name: str) -> Callable[[Loop], Loop]:
@@ -96,6 +137,10 @@ class Service:
 
     def add_route(self, route: BaseRoute) -> None:
         self.routes.append(route)
+
+    def asyncapi(self) -> dict[str, Any]:
+        """This service's event map (AsyncAPI 3.0): every topic it publishes and consumes."""
+        return asyncapi_document(self.broker, title=self.settings.service_name)
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -172,6 +217,14 @@ class Service:
         async def metrics(_: Request) -> Response:
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
+        served: list[dict[str, Any]] = []
+
+        async def event_map(_: Request) -> Response:
+            # Everything is declared while the service is built: made once, then served.
+            if not served:
+                served.append(self.asyncapi())
+            return JSONResponse(served[0])
+
         @asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
             await self.start()
@@ -184,6 +237,7 @@ class Service:
             Route("/livez", livez),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/asyncapi.json", event_map),
             *self.routes,
         ]
         return Starlette(routes=routes, lifespan=lifespan)

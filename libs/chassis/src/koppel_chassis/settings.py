@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .secrets import Sealer
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KOPPEL_", extra="ignore")
@@ -26,6 +28,15 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="Fernet key(s), comma-separated, newest first; see koppel_chassis.secrets",
     )
+    secrets_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="For whoever writes settings (CLI, dashboard): a key per system "
+        '(JSON, e.g. {"ccvshop": "...", "octopus": "..."}); systems without one use secrets_key',
+    )
+
+    def sealer(self) -> Sealer:
+        return Sealer.from_keys(self.secrets_key, self.secrets_keys)
+
     http_host: str = "0.0.0.0"
     http_port: int = 8080
     log_level: str = "INFO"

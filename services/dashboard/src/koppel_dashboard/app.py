@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from koppel_chassis import ConnectionStore, SecretBox, Service, follow_connections
+from koppel_chassis import ConnectionStore, Service, follow_connections
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
 from koppel_chassis.mail import SmtpTransport
 from koppel_chassis.mongo import IndexSpec
@@ -38,7 +38,7 @@ from starlette.routing import Mount
 from . import pages_auth, pages_orders, pages_report, pages_settings, pages_support
 from .accounts import ACCOUNTS
 from .cases import CASES, SupportCases
-from .commands import REQUESTS, Commands
+from .commands import PUBLISHES, REQUESTS, Commands
 from .readmodel import INDEXES, ReadModel
 from .security import LoginLimiter, Sessions
 from .settings import DashboardSettings
@@ -55,7 +55,7 @@ ALL_INDEXES = [
 
 
 def build(settings: DashboardSettings) -> Service:
-    service = Service(settings, indexes=ALL_INDEXES)
+    service = Service(settings, indexes=ALL_INDEXES, publishes=PUBLISHES)
     db = service.db
     readmodel = ReadModel(db, settings.timeline_limit)
     connections = ConnectionStore(db[CONNECTIONS_COLLECTION])
@@ -65,7 +65,7 @@ def build(settings: DashboardSettings) -> Service:
         readmodel=readmodel,
         connections=connections,
         publisher=service.publisher,
-        box=SecretBox(settings.secrets_key),
+        sealer=settings.sealer(),
         sessions=Sessions(db, timedelta(hours=settings.session_hours)),
         limiter=LoginLimiter(
             db,

@@ -36,6 +36,9 @@ from .formatting import ZONE
 
 REQUESTS = "requests"
 
+# The topics the commands go out on, declared once on the service (its event map).
+PUBLISHES = (LEDGER_COMMANDS, OPS_REQUESTS, CONNECTIONS)
+
 
 def answering_component(kind: RequestKind, settings: ConnectionSettings) -> str:
     """The service that owns the API a request is about (the one expected to answer)."""

@@ -129,7 +129,7 @@ async def save_settings(request: Request) -> Response:
         return await _page(
             request, account, cid, current, version, problems=problems, status_code=409
         )
-    wanted, problems = apply_form(current, form, state.box)
+    wanted, problems = apply_form(current, form, state.sealer)
     if wanted is None:
         return await _page(
             request, account, cid, current, version, problems=problems, form=form, status_code=422
@@ -163,7 +163,7 @@ async def test_connection(request: Request) -> Response:
     current, version = await visible_connection(request, account, cid)
     form = await checked_form(request)
     state = deps(request)
-    wanted, problems = apply_form(current, form, state.box)
+    wanted, problems = apply_form(current, form, state.sealer)
     if wanted is None:
         return await _page(
             request, account, cid, current, version, problems=problems, form=form, status_code=422

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from koppel_chassis import SecretBox
+from koppel_chassis import Sealer, SecretBox
 from koppel_contracts import ConnectionSettings, ShopOptions
 from pydantic import ValidationError
 
@@ -99,9 +99,12 @@ def _table(text: str, where: str, problems: list[Problem]) -> dict[str, str]:
 
 
 def apply_form(
-    current: ConnectionSettings, form: Mapping[str, Any], box: SecretBox
+    current: ConnectionSettings, form: Mapping[str, Any], box: SecretBox | Sealer
 ) -> tuple[ConnectionSettings | None, list[Problem]]:
-    """The settings the form asks for, or the problems that stop them."""
+    """The settings the form asks for, or the problems that stop them. Typed credentials
+    are encrypted at once, each with its system's key (`Sealer`; one `SecretBox`: one key
+    for all)."""
+    sealer = box if isinstance(box, Sealer) else Sealer(box)
     data = current.model_dump(mode="json")
     problems: list[Problem] = []
     data["active"] = _flag(form, "active")
@@ -150,7 +153,8 @@ def apply_form(
         for name in credential_names(section):
             typed = form.get(f"{side}.credentials.{name}")
             if isinstance(typed, str) and typed != "":
-                section.setdefault("credentials", {})[name] = box.encrypt(typed)
+                system = str(section.get("system") or "")
+                section.setdefault("credentials", {})[name] = sealer.box(system).encrypt(typed)
     try:
         settings = ConnectionSettings.model_validate(data)
     except ValidationError as error:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from koppel_chassis import ConnectionStore, EventPublisher, SecretBox
+from koppel_chassis import ConnectionStore, EventPublisher, Sealer
 from koppel_chassis.mongo import AsyncDatabase, Document
 from koppel_contracts import ConnectionSettings
 from starlette.applications import Starlette
@@ -47,7 +47,7 @@ class Deps:
     readmodel: ReadModel
     connections: ConnectionStore
     publisher: EventPublisher
-    box: SecretBox
+    sealer: Sealer  # encrypts typed credentials, each with its system's key
     sessions: Sessions
     limiter: LoginLimiter
     cases: SupportCases
