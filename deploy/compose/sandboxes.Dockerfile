@@ -1,4 +1,5 @@
-# The external-API sandboxes (CCV Shop, Octopus) for the docker compose demo.
+# The external-API sandboxes (CCV Shop, PrestaShop, Octopus, SnelStart) for the docker
+# compose demo.
 # One image, one sandbox per container: the compose file picks the module.
 #
 #   docker build -f deploy/compose/sandboxes.Dockerfile -t koppel/sandboxes:dev .
@@ -18,7 +19,7 @@ COPY . /src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
       --package koppel-sandbox-ccvshop --package koppel-sandbox-octopus \
-      --package koppel-sandbox-snelstart
+      --package koppel-sandbox-snelstart --package koppel-sandbox-prestashop
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="koppel-sandboxes" \

@@ -22,6 +22,9 @@ One run, in order:
   7. replay into Asperion: N historic orders of the chocolatier's connection written as UBL
      documents by ledger-asperion, then the day's delivery made on request (one ZIP), and
      its books checked by reading the sealed deliveries back from MongoDB/GridFS;
+  8. PrestaShop ingest: paid orders placed in the PrestaShop sandbox, found by
+     ingest-prestashop's first poll of the new connection and booked in Octopus
+     (prestashop_ingest.py): orders/s, its CPU per ingested order, requests per order, books;
   CPU milliseconds per booked order of each ledger process in each replay phase (its own
   utime + stime from /proc, before and after the phase);
   then the books are verified in the sandbox (one invoice per order, totals equal) and
@@ -83,6 +86,7 @@ from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import SnelStartControl
 from koppel_testkit import line, make_order, make_order_event
 from koppel_ubl import DocumentKind, read_totals
+from prestashop_ingest import PRESTASHOP_DEFAULT_MAX, prestashop_phase, prestashop_rows
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -103,6 +107,7 @@ SERVICES = (
     "ledger-snelstart",
     "ledger-asperion",
     "notifier",
+    "ingest-prestashop",
 )
 LEDGERS = ("ledger-octopus", "ledger-octopus-2", "ledger-snelstart", "ledger-asperion")
 PRODUCER_OPTIONS: dict[str, Any] = {
@@ -854,6 +859,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 )
             )
     rows.extend(asperion_rows(results))
+    rows.extend(prestashop_rows(results))
     rt = results.get("realtime")
     if rt and "p99_ms" in rt:
         rows.append(
@@ -938,7 +944,8 @@ def write_results(results: dict[str, Any], path_md: Path, path_json: Path) -> No
     rows = summary_rows(results)
     meta = results["meta"]
     lines = [
-        "# Benchmark: CCV Shop → Octopus slice, and replays into SnelStart and Asperion",
+        "# Benchmark: CCV Shop → Octopus slice, replays into SnelStart and Asperion, "
+        "PrestaShop ingest",
         "",
         f"Measured {meta['date']} on {meta['cores']} cores ({meta['machine']}), commit "
         f"`{meta['commit']}`, N = {meta['orders']:,} historic orders per replay phase, realtime "
@@ -1029,6 +1036,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "request budget with them: CCV allows 150 GETs per resource per minute per API "
             "key, and each order costs two (order + rows), so one real CCV shop tops out "
             "near 1.2 orders/s; 50 orders/s is the whole platform's load, many shops.",
+            "ingest-prestashop's request budget raised likewise: by default a connection may "
+            "make 300 webservice requests a minute (hosting providers limit PrestaShop, "
+            "PrestaShop itself does not), so one real shop is ingested at most at 300 / "
+            "(requests per order) orders a minute.",
             "Where the time goes, what the profile found and fixed, and why targets are "
             "missed on this machine: tests/bench/README.md.",
         ],
@@ -1043,6 +1054,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     os.environ["KOPPEL_INGEST_CCV_CCV_GET_BUDGET"] = str(10**6)
     os.environ["KOPPEL_INGEST_CCV_CCV_WRITE_BUDGET"] = str(10**6)
     os.environ["KOPPEL_LEDGER_SNELSTART_CONCURRENT_REQUESTS"] = "50"
+    # ingest-prestashop's request budget per connection (300 a minute: a hosting limit) would
+    # measure the budget, not the service; the sandbox has no limit.
+    os.environ["KOPPEL_INGEST_PRESTASHOP_PRESTASHOP_REQUEST_BUDGET"] = str(10**6)
     console.print("starting sandboxes and services …")
     group = await asyncio.to_thread(start_system, config)
     if args.profile:  # the same services, restarted under the profiler
@@ -1176,6 +1190,14 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 )
 
+            if args.prestashop_orders:
+                console.rule("8. PrestaShop ingest")
+                results.update(
+                    await prestashop_phase(
+                        config, group, bookings, sampler, args.prestashop_orders, cpu_seconds
+                    )
+                )
+
             console.rule(f"3. realtime at {args.rate:g} orders/s")
             calls_before = await octopus_calls(octopus)
             sampler.phase = "realtime"
@@ -1245,6 +1267,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"(default: --orders, at most {ASPERION_DEFAULT_MAX:,}; 0 skips it)",
     )
     parser.add_argument(
+        "--prestashop-orders",
+        type=int,
+        default=None,
+        help="paid orders placed in the PrestaShop sandbox and ingested by ingest-prestashop's "
+        f"first poll (default: --orders, at most {PRESTASHOP_DEFAULT_MAX:,}; 0 skips it)",
+    )
+    parser.add_argument(
         "--ledger-workers",
         type=int,
         default=None,
@@ -1270,6 +1299,8 @@ def main(argv: list[str] | None = None) -> int:
         args.snelstart_orders = args.orders
     if args.asperion_orders is None:
         args.asperion_orders = min(args.orders, ASPERION_DEFAULT_MAX)
+    if args.prestashop_orders is None:
+        args.prestashop_orders = min(args.orders, PRESTASHOP_DEFAULT_MAX)
     # SIGTERM (timeout, kill) must run the clean-up too: the services run in sessions of
     # their own and would otherwise go on loading the machine during the next run.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

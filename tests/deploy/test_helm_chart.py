@@ -30,7 +30,14 @@ from .conftest import (
 # The first run installs helm and kubeconform through the Go module proxy (minutes).
 pytestmark = pytest.mark.timeout(1800)
 
-SERVICES = ["ingest-ccv", "ledger-asperion", "ledger-octopus", "ledger-snelstart", "notifier"]
+SERVICES = [
+    "ingest-ccv",
+    "ingest-prestashop",
+    "ledger-asperion",
+    "ledger-octopus",
+    "ledger-snelstart",
+    "notifier",
+]
 VALUES_FILES = {"default": (), "production": (PRODUCTION,)}
 
 

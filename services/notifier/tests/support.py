@@ -102,6 +102,8 @@ def check_event(
     booked: str = "1234.46",
     outcome: CheckOutcome = CheckOutcome.MISMATCH,
     details: Sequence[str] = ("Verzendkosten ontbreken in de boeking",),
+    expected_vat: list[RateAmount] | None = None,
+    booked_vat: list[RateAmount] | None = None,
 ) -> CheckEvent:
     difference = str(Decimal(booked) - Decimal(expected))
     return CheckEvent(
@@ -120,6 +122,8 @@ def check_event(
         difference=difference,
         tolerance="0.05",
         details=list(details),
+        expected_vat=expected_vat or [],
+        booked_vat=booked_vat or [],
     )
 
 

@@ -21,6 +21,7 @@ from .support import (
     alert_event,
     check_event,
     publish,
+    rates,
     settings_event,
 )
 
@@ -45,7 +46,16 @@ async def test_a_mismatch_mails_the_merchant_once_in_dutch(
                 details=(),
             ),
         ),
-        (kafka_topics[LEDGER_CHECKS.name], check_event(CONN)),
+        # VAT per rate too: stored as the real database stores it (FerretDB refuses arrays
+        # nested in arrays, which a list of (rate, amount) pairs would be).
+        (
+            kafka_topics[LEDGER_CHECKS.name],
+            check_event(
+                CONN,
+                expected_vat=rates(r21="214.26"),
+                booked_vat=rates(r21="214.24"),
+            ),
+        ),
     )
     service = await start_notifier()
 
@@ -58,6 +68,7 @@ async def test_a_mismatch_mails_the_merchant_once_in_dutch(
     assert body.startswith("Beste Koffiebranderij De Boon,")
     assert "Bestelling: WEB-1001 van 20 november 2026, € 1.234,56 (Jan Jansen)" in body
     assert "Geboekt: € 1.234,46 (boeking V2026-1001)" in body
+    assert "Btw 21%: geboekt € 214,24, volgens de bestelling € 214,26." in body
     assert "Het geboekte bedrag is € 0,10 lager dan de bestelling" in body
     assert "toegestaan verschil: € 0,05" in body
     # The ledger's own sentences stay on the event (the dashboard shows them); the mail

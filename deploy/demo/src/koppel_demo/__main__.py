@@ -1,14 +1,18 @@
-"""`python -m koppel_demo` — Koppel running locally with three demo merchants: a coffee
-roaster (CCV Shop → Octopus), a tea shop (CCV Shop → SnelStart) and a chocolatier (CCV
-Shop → Asperion: a daily ZIP of UBL invoices).
+"""`python -m koppel_demo` — Koppel running locally with four demo merchants: a coffee
+roaster (CCV Shop → Octopus), a tea shop (CCV Shop → SnelStart), a chocolatier (CCV
+Shop → Asperion: a daily ZIP of UBL invoices) and a coffee and tea shop on PrestaShop
+(→ Octopus, a dossier of its own).
 
-up        (default) start everything, connect the demo shops, place demo orders;
-          Ctrl-C stops every process cleanly
-order     place and pay one more order in each sandbox shop
-invoices  the invoices in the Octopus sandbox, the sales bookings in SnelStart and the
-          chocolatier's UBL documents with the delivery that holds each
-deliver   make the chocolatier's delivery now (instead of waiting for its delivery time)
-mails     the e-mails to the merchants (the notifier's, and the chocolatier's deliveries)
+up                 (default) start everything, connect the demo shops, place demo orders;
+                   Ctrl-C stops every process cleanly
+order              place and pay one more order in each sandbox shop
+invoices           the invoices in the Octopus sandbox, the sales bookings in SnelStart and
+                   the chocolatier's UBL documents with the delivery that holds each
+deliver            make the chocolatier's delivery now (instead of waiting for its time)
+mails              the e-mails to the merchants (the notifier's, and the deliveries)
+prestashop-edit    one more of the first product on the newest PrestaShop order
+                   (Octopus: the concept invoice replaced)
+prestashop-cancel  cancel the newest PrestaShop order (Octopus: a credit note)
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from koppel_chassis import generate_key
 from koppel_ledger_asperion.documents import DocumentStore
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, OctopusControl
+from koppel_sandbox_prestashop import DEMO_KEY, PrestaShopControl
 from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import SnelStartControl
 from pymongo import AsyncMongoClient
@@ -44,6 +49,16 @@ from .demo_data import (
     place_paid_order,
     publish_demo_connection,
     wait_until_connected,
+)
+from .prestashop import (
+    PRESTASHOP_DEMO_ORDERS,
+    PRESTASHOP_MERCHANT_EMAIL,
+    cancel_newest_order,
+    connect_prestashop,
+    edit_newest_order,
+    order_line,
+    place_paid_prestashop_order,
+    print_prestashop_invoices,
 )
 from .system import (
     Ports,
@@ -93,6 +108,18 @@ async def _connect_and_seed(config: SystemConfig) -> None:
                 order = await place_paid_order(shop, spec)
                 number, total = order["ordernumber_full"], _euro(order["total_price"])
                 _say(f"  paid order {number} ({total}) in the {name}")
+    await _connect_prestashop_merchant(config)
+
+
+async def _connect_prestashop_merchant(config: SystemConfig) -> None:
+    """The PrestaShop shop placed its own demo orders when it started (three paid, one
+    cancelled before payment): ingest-prestashop picks them up with its first poll. Two
+    more are paid now, one of them by bank transfer (awaiting the wire first)."""
+    await connect_prestashop(config)
+    async with PrestaShopControl(config.url(config.ports.prestashop)) as shop:
+        for spec in PRESTASHOP_DEMO_ORDERS:
+            order = await place_paid_prestashop_order(shop, spec)
+            _say(f"  paid {order_line(order)} in the PrestaShop shop (→ Octopus)")
 
 
 def _shops(config: SystemConfig) -> list[tuple[str, int]]:
@@ -159,23 +186,29 @@ Koppel is running. Where everything listens:
                        {url(p.ccvshop_tea)}/api/rest/v1 (tea)
                        {url(p.ccvshop_asperion)}/api/rest/v1 (chocolate)
                        (control API under /_control)
-  Octopus sandbox      {url(p.octopus)}   (dossier {DEMO.dossier_id}, control API /_control)
+  PrestaShop sandbox   {url(p.prestashop)}/api/   (key {DEMO_KEY}, control API /_control)
+  Octopus sandbox      {url(p.octopus)}   (dossiers {DEMO.dossier_id} coffee roaster,
+                       {DEMO.second_dossier_id} PrestaShop merchant; control API /_control)
   SnelStart sandbox    {url(p.snelstart)}/v2   ("{SNELSTART.main.naam}", control API /_control)
   ingest-ccv           {url(p.ingest_ccv)}   (/readyz, /metrics, webhooks under /webhooks/ccvshop/)
+  ingest-prestashop    {url(p.ingest_prestashop)}   (/readyz, /metrics; polls the shop, no webhooks)
   ledger-octopus       {url(p.ledger_octopus)}
   ledger-snelstart     {url(p.ledger_snelstart)}
   ledger-asperion      {url(p.ledger_asperion)}   (deliveries: /deliveries/{ASPERION_CONNECTION_ID},
                        token "{config.asperion_operator_token}"; daily at 18:00)
   notifier             {url(p.notifier)}
   SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL},
-                       {TEA_MERCHANT_EMAIL} and {ASPERION_BOOKKEEPING_EMAIL}:
-                       {config.mail_dir})
+                       {TEA_MERCHANT_EMAIL}, {ASPERION_BOOKKEEPING_EMAIL}
+                       and {PRESTASHOP_MERCHANT_EMAIL}: {config.mail_dir})
   logs                 {config.log_dir}
 
 Try it, in another terminal:
   ./scripts/uv run python -m koppel_demo order     # a customer pays an order in each shop
   ./scripts/uv run python -m koppel_demo invoices  # a second later: in Octopus, SnelStart
                                                    # and the chocolatier's UBL documents
+                                                   # (PrestaShop: after its next poll)
+  ./scripts/uv run python -m koppel_demo prestashop-edit    # the merchant edits an order
+  ./scripts/uv run python -m koppel_demo prestashop-cancel  # ... or cancels it
   ./scripts/uv run python -m koppel_demo deliver   # the chocolatier's ZIP of the day, now
   ./scripts/uv run python -m koppel_demo mails     # e-mails to the merchants
 
@@ -189,6 +222,9 @@ async def _order() -> None:
             order = await place_paid_order(shop, DEMO_ORDERS[0])
         number, total = order["ordernumber_full"], _euro(order["total_price"])
         _say(f"paid order {number} ({total}) in the {name}; see `invoices`")
+    async with PrestaShopControl(config.url(config.ports.prestashop)) as prestashop:
+        placed = await place_paid_prestashop_order(prestashop, PRESTASHOP_DEMO_ORDERS[0])
+    _say(f"paid {order_line(placed)} in the PrestaShop shop (→ Octopus); see `invoices`")
 
 
 async def _invoices() -> None:
@@ -219,6 +255,7 @@ async def _invoices() -> None:
             f"{booking.get('omschrijving', '')}"
         )
     await _asperion_documents(config)
+    await print_prestashop_invoices(config, _say)
 
 
 async def _asperion_documents(config: SystemConfig) -> None:
@@ -261,6 +298,22 @@ async def _deliver() -> None:
         )
 
 
+async def _change_prestashop_order(command: str) -> None:
+    config = _config(koppel_localstack.endpoints())
+    if command == "prestashop-edit":
+        order = await edit_newest_order(config)
+        done = "edited (one more of its first product)"
+        then = "its concept invoice is replaced (a booked one: credited and booked anew)"
+    else:
+        order = await cancel_newest_order(config)
+        done, then = "cancelled", "a credit note follows its invoice"
+    if order is None:
+        _say("the PrestaShop shop has no orders")
+        return
+    _say(f"{order_line(order)} {done} in the PrestaShop shop; after the next poll {then}")
+    _say("see `invoices`")
+
+
 def _mails() -> None:
     folder = STATE_DIR / "mail"
     files = sorted(folder.glob("*.eml")) if folder.exists() else []
@@ -281,7 +334,15 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="up",
-        choices=["up", "order", "invoices", "deliver", "mails"],
+        choices=[
+            "up",
+            "order",
+            "invoices",
+            "deliver",
+            "mails",
+            "prestashop-edit",
+            "prestashop-cancel",
+        ],
     )
     command = parser.parse_args(argv).command
     if command == "up":
@@ -293,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_invoices())
         elif command == "deliver":
             asyncio.run(_deliver())
+        elif command in ("prestashop-edit", "prestashop-cancel"):
+            asyncio.run(_change_prestashop_order(command))
         else:
             _mails()
     except httpx.ConnectError:

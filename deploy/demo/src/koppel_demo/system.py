@@ -1,6 +1,7 @@
-"""The whole system as separate processes: sandboxes (three CCV shops, Octopus, SnelStart),
-SMTP catcher, ingest-ccv, ledger-octopus, ledger-snelstart, ledger-asperion and notifier,
-wired to one Kafka and one MongoDB-compatible server.
+"""The whole system as separate processes: sandboxes (three CCV shops, a PrestaShop shop,
+Octopus, SnelStart), SMTP catcher, ingest-ccv, ingest-prestashop, ledger-octopus,
+ledger-snelstart, ledger-asperion and notifier, wired to one Kafka and one MongoDB-compatible
+server.
 
 Used by `python -m koppel_demo` (the README's run command) and by the
 end-to-end test, which gives every run its own topic prefix, consumer groups
@@ -30,12 +31,14 @@ class Ports:
     snelstart: int = 8103
     ccvshop_tea: int = 8104  # the tea shop (books in SnelStart)
     ccvshop_asperion: int = 8105  # the chocolatier (UBL files for Asperion)
+    prestashop: int = 8106  # the PrestaShop merchant's shop (books in Octopus)
     smtp: int = 1025
     ingest_ccv: int = 8201
     ledger_octopus: int = 8202
     notifier: int = 8203
     ledger_snelstart: int = 8204
     ledger_asperion: int = 8205
+    ingest_prestashop: int = 8206
 
     @classmethod
     def free(cls) -> Ports:
@@ -68,6 +71,8 @@ class SystemConfig:
     ledger_retry_initial_seconds: float = 2.0
     # SnelStart's test tier: 100 calls a minute per administration (the sandbox's default).
     snelstart_requests_per_minute: float = 100.0
+    # PrestaShop has no webhooks: ingest-prestashop polls (300 s in production).
+    prestashop_poll_interval_seconds: float = 3.0
 
     @classmethod
     def isolated(
@@ -262,6 +267,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
             )
         )
         group.start(ledger_asperion(config, smtp_port))
+        start_prestashop(config, group)
         group.start(
             _service(
                 config,
@@ -296,4 +302,28 @@ def ledger_asperion(config: SystemConfig, smtp_port: int) -> ManagedProcess:
         smtp_starttls="false",
         # A mail that could not be sent is tried again soon, not after a minute.
         send_retry_initial_seconds=config.ledger_retry_initial_seconds,
+    )
+
+
+def start_prestashop(config: SystemConfig, group: ProcessGroup) -> None:
+    """The PrestaShop merchant's shop (the sandbox's demo shop, with its demo webservice key
+    and four orders placed at its start) and ingest-prestashop, which polls it."""
+    port = config.ports.prestashop
+    group.start(
+        ManagedProcess(
+            "prestashop-sandbox",
+            python_module("koppel_sandbox_prestashop", "--port", str(port)),
+            {},
+            config.log_dir / "prestashop-sandbox.log",
+            ready_url=f"{config.url(port)}/_control/config",
+        )
+    )
+    group.start(
+        _service(
+            config,
+            "ingest-prestashop",
+            "KOPPEL_INGEST_PRESTASHOP_",
+            config.ports.ingest_prestashop,
+            poll_interval_seconds=config.prestashop_poll_interval_seconds,
+        )
     )

@@ -53,10 +53,11 @@ def _order(order: OrderSummary | None) -> dict[str, Any] | None:
     return order.model_dump(mode="json") if order is not None else None
 
 
-def _rates(amounts: list[RateAmount] | None) -> list[list[str]] | None:
+def _rates(amounts: list[RateAmount] | None) -> list[dict[str, str]] | None:
+    # Documents, not pairs: FerretDB refuses arrays nested in arrays (MongoDB would not).
     if amounts is None:
         return None
-    return [[format(a.vat_rate, "f"), format(a.amount, "f")] for a in amounts]
+    return [{"rate": format(a.vat_rate, "f"), "amount": format(a.amount, "f")} for a in amounts]
 
 
 def notification_for_check(event: CheckEvent) -> NewNotification | None:

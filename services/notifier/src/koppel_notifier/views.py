@@ -91,13 +91,13 @@ def debtor_difference(
     return None if same else (wanted, got)
 
 
-def _rates(pairs: list[list[str]] | None) -> dict[Decimal, Decimal] | None:
-    if pairs is None:
+def _rates(rows: list[dict[str, str]] | None) -> dict[Decimal, Decimal] | None:
+    if rows is None:
         return None
     totals: dict[Decimal, Decimal] = {}
-    for rate, amount in pairs:
-        key = Decimal(rate).normalize()
-        totals[key] = totals.get(key, Decimal(0)) + Decimal(amount)
+    for row in rows:
+        key = Decimal(row["rate"]).normalize()
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(row["amount"])
     return totals
 
 
