@@ -1,4 +1,4 @@
-.PHONY: run test test-unit bench audit stop status lint format
+.PHONY: run test test-unit bench faults audit stop status lint format
 
 run:        ## the whole system locally (infrastructure, sandboxes, services, demo data)
 	./scripts/run.sh
@@ -11,6 +11,9 @@ test-unit:  ## fast unit tests only
 
 bench:      ## benchmark Octopus and SnelStart replays, realtime, memory (writes tests/bench/RESULTS.md and results.json)
 	./scripts/uv run python tests/bench/run.py $(BENCH_ARGS)
+
+faults:     ## fault-injection run over every shop → ledger pair (writes tests/faults/RESULTS.md and results.json)
+	./scripts/uv run python tests/faults/run.py $(FAULTS_ARGS)
 
 audit:      ## known vulnerabilities in the locked dependencies (pip-audit; needs PyPI's JSON API or OSV)
 	./scripts/audit.sh

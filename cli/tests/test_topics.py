@@ -11,6 +11,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from koppel_chassis.topic_admin import plan_topics
 from koppel_cli.main import app
 from koppel_contracts import ALL_TOPICS, CONNECTIONS, SHOP_ORDERS
+from koppel_testkit import eventually
 from koppel_testkit.kafka import create_topics
 from typer.testing import CliRunner, Result
 
@@ -126,8 +127,12 @@ async def test_ensure_twice_changes_nothing_and_updates_only_what_differs(
     changed = await invoke(*args, "--retention-ms", str(7 * DAY_MS))
     assert changed.exit_code == 0, changed.output
     assert f"retention.ms {DAY_MS} -> {7 * DAY_MS}" in changed.output
-    now = await configs(admin, orders)
-    assert now["retention.ms"] == str(7 * DAY_MS)
+    # A broker applies an altered config from the metadata log: a read right after may be stale.
+    async def changed_config() -> dict[str, str] | None:
+        current = await configs(admin, orders)
+        return current if current["retention.ms"] == str(7 * DAY_MS) else None
+
+    now = await eventually(changed_config, timeout=10)
     assert now["segment.ms"] == "3600000"
     assert (await configs(admin, topic_prefix + CONNECTIONS.name))["cleanup.policy"] == "compact"
 

@@ -1,4 +1,4 @@
-# The external-API sandboxes (CCV Shop, PrestaShop, Octopus, SnelStart) for the docker
+# The external-API sandboxes (CCV Shop, PrestaShop, Bol.com, Octopus, SnelStart) for the docker
 # compose demo.
 # One image, one sandbox per container: the compose file picks the module.
 #
@@ -19,7 +19,8 @@ COPY . /src
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable \
       --package koppel-sandbox-ccvshop --package koppel-sandbox-octopus \
-      --package koppel-sandbox-snelstart --package koppel-sandbox-prestashop
+      --package koppel-sandbox-snelstart --package koppel-sandbox-prestashop \
+      --package koppel-sandbox-bol
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="koppel-sandboxes" \

@@ -1,6 +1,6 @@
 """Benchmark of the CCV Shop → Octopus slice and of SnelStart and Asperion replays: throughput,
-latency, memory, calls and CPU per booked order, against the raw Kafka floor. Prints numbers;
-asserts nothing about time.
+latency, memory, calls and CPU per booked order, against the raw Kafka floor; and of the polled
+shops' ingest (PrestaShop, Bol.com). Prints numbers; asserts nothing about time.
 
     uv run python tests/bench/run.py [--orders 100000] [--rate 50] [--duration 30]
                                      [--replicas 1,2] [--partitions 12] [--keep]
@@ -25,6 +25,9 @@ One run, in order:
   8. PrestaShop ingest: paid orders placed in the PrestaShop sandbox, found by
      ingest-prestashop's first poll of the new connection and booked in Octopus
      (prestashop_ingest.py): orders/s, its CPU per ingested order, requests per order, books;
+  9. Bol.com ingest: orders placed at the Bol.com sandbox after the connection, found by
+     ingest-bol's polls and booked as Octopus sales bookings (bol_ingest.py): Bol API calls
+     per ingested order (per endpoint group), orders/s, CPU per ingested order, books;
   CPU milliseconds per booked order of each ledger process in each replay phase (its own
   utime + stime from /proc, before and after the phase);
   then the books are verified in the sandbox (one invoice per order, totals equal) and
@@ -62,6 +65,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from bol_ingest import BOL_DEFAULT_MAX, bol_phase, bol_rows
 from koppel_chassis.topic_admin import TopicSpec, ensure_topics, plan_topics
 from koppel_cli.asperion import read_deliveries, read_zip
 from koppel_contracts import LEDGER_BOOKINGS, SHOP_ORDERS, order_key
@@ -108,6 +112,7 @@ SERVICES = (
     "ledger-asperion",
     "notifier",
     "ingest-prestashop",
+    "ingest-bol",
 )
 LEDGERS = ("ledger-octopus", "ledger-octopus-2", "ledger-snelstart", "ledger-asperion")
 PRODUCER_OPTIONS: dict[str, Any] = {
@@ -860,6 +865,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
     rows.extend(asperion_rows(results))
     rows.extend(prestashop_rows(results))
+    rows.extend(bol_rows(results))
     rt = results.get("realtime")
     if rt and "p99_ms" in rt:
         rows.append(
@@ -945,7 +951,7 @@ def write_results(results: dict[str, Any], path_md: Path, path_json: Path) -> No
     meta = results["meta"]
     lines = [
         "# Benchmark: CCV Shop → Octopus slice, replays into SnelStart and Asperion, "
-        "PrestaShop ingest",
+        "PrestaShop and Bol.com ingest",
         "",
         f"Measured {meta['date']} on {meta['cores']} cores ({meta['machine']}), commit "
         f"`{meta['commit']}`, N = {meta['orders']:,} historic orders per replay phase, realtime "
@@ -1005,6 +1011,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         reconcile_interval_seconds=300.0,
         # SnelStart's limits are off in the sandbox (below): the service's budget follows.
         snelstart_requests_per_minute=10.0**9,
+        # The dashboard reads every topic into its read models: it would compete with the
+        # booking path for the same two cores.
+        dashboard=False,
     )
     isolation = config.isolation
     console.print(f"run {run}: prefix {isolation}  logs {config.log_dir}")
@@ -1040,6 +1049,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "make 300 webservice requests a minute (hosting providers limit PrestaShop, "
             "PrestaShop itself does not), so one real shop is ingested at most at 300 / "
             "(requests per order) orders a minute.",
+            "Bol.com's rate limits are kept (the sandbox's defaults, bol.md §7): one seller "
+            "account is ingested at most at what order-detail allows (25 a second, ingest-bol "
+            "spending 90 %); ingest-bol polls every 3 s here (300 s in production), so quiet "
+            "polls (four list calls each) weigh more per order here than they would there. "
+            "The dashboard is not started (it reads every topic).",
             "Where the time goes, what the profile found and fixed, and why targets are "
             "missed on this machine: tests/bench/README.md.",
         ],
@@ -1198,6 +1212,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                     )
                 )
 
+            if args.bol_orders:
+                console.rule("9. Bol.com ingest")
+                results.update(
+                    await bol_phase(config, group, bookings, sampler, args.bol_orders, cpu_seconds)
+                )
+
             console.rule(f"3. realtime at {args.rate:g} orders/s")
             calls_before = await octopus_calls(octopus)
             sampler.phase = "realtime"
@@ -1274,6 +1294,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"first poll (default: --orders, at most {PRESTASHOP_DEFAULT_MAX:,}; 0 skips it)",
     )
     parser.add_argument(
+        "--bol-orders",
+        type=int,
+        default=None,
+        help="orders placed at the Bol.com sandbox and ingested by ingest-bol's polls "
+        f"(default: --orders, at most {BOL_DEFAULT_MAX:,}; 0 skips it)",
+    )
+    parser.add_argument(
         "--ledger-workers",
         type=int,
         default=None,
@@ -1301,6 +1328,8 @@ def main(argv: list[str] | None = None) -> int:
         args.asperion_orders = min(args.orders, ASPERION_DEFAULT_MAX)
     if args.prestashop_orders is None:
         args.prestashop_orders = min(args.orders, PRESTASHOP_DEFAULT_MAX)
+    if args.bol_orders is None:
+        args.bol_orders = min(args.orders, BOL_DEFAULT_MAX)
     # SIGTERM (timeout, kill) must run the clean-up too: the services run in sessions of
     # their own and would otherwise go on loading the machine during the next run.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

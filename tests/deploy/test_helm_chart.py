@@ -31,6 +31,8 @@ from .conftest import (
 pytestmark = pytest.mark.timeout(1800)
 
 SERVICES = [
+    "dashboard",
+    "ingest-bol",
     "ingest-ccv",
     "ingest-prestashop",
     "ledger-asperion",
@@ -163,15 +165,16 @@ def test_one_services_resources_change_only_its_deployment(render, values, servi
 def test_a_new_service_is_only_a_values_entry(render) -> None:
     docs = render(
         sets={
-            "services.ingest-bol.image.repository": "koppel/ingest-bol",
-            "services.ingest-bol.replicaCount": "2",
+            "services.ingest-shopify.image.repository": "koppel/ingest-shopify",
+            "services.ingest-shopify.replicaCount": "2",
         }
     )
-    new = deployment(docs, "ingest-bol")
+    new = deployment(docs, "ingest-shopify")
     assert new["spec"]["replicas"] == 2
-    assert container(docs, "ingest-bol")["image"] == "koppel/ingest-bol:0.1.0"
-    assert {e["prefix"] for e in container(docs, "ingest-bol")["envFrom"]} == {"KOPPEL_INGEST_BOL_"}
-    assert one(docs, "PodDisruptionBudget", "koppel-ingest-bol")
+    assert container(docs, "ingest-shopify")["image"] == "koppel/ingest-shopify:0.1.0"
+    prefixes = {e["prefix"] for e in container(docs, "ingest-shopify")["envFrom"]}
+    assert prefixes == {"KOPPEL_INGEST_SHOPIFY_"}
+    assert one(docs, "PodDisruptionBudget", "koppel-ingest-shopify")
 
 
 def test_disabling_a_service_removes_every_object_of_it(render) -> None:
@@ -340,7 +343,7 @@ def test_autoscaling_cpu_hpa_and_kafka_lag_per_service(render) -> None:
         for t in one(notifier_lag, "ScaledObject", "koppel-notifier")["spec"]["triggers"]
         if t["type"] == "kafka"
     ]
-    assert groups == ["notifier.checks", "notifier.alerts"]
+    assert groups == ["notifier.checks", "notifier.alerts", "notifier.bookings"]
 
 
 @pytest.mark.parametrize("values", VALUES_FILES)
@@ -358,9 +361,10 @@ def test_each_service_has_a_disruption_budget_selecting_only_its_pods(render, va
 
 def test_webhooks_get_a_service_and_an_optional_ingress(render) -> None:
     default = render()
-    # ingest-ccv for the shops' webhooks; ledger-asperion for operators (make, resend).
+    # ingest-ccv for the shops' webhooks; ledger-asperion for operators (make, resend); the
+    # dashboard for people.
     services = sorted(d["metadata"]["name"] for d in find(default, "Service"))
-    assert services == ["koppel-ingest-ccv", "koppel-ledger-asperion"]
+    assert services == ["koppel-dashboard", "koppel-ingest-ccv", "koppel-ledger-asperion"]
     assert not find(default, "Ingress")
 
     docs = render(PRODUCTION)
@@ -393,3 +397,44 @@ def test_production_values_file_parses_and_mentions_only_known_services() -> Non
     defaults = load_all((CHART / "values.yaml").read_text())[0]
     assert set(defaults["services"]) == set(SERVICES)
     assert defaults["serviceDefaults"]["probes"]["liveness"]["path"] == "/livez"
+
+
+def config_of(docs, service) -> dict[str, str]:
+    """The service's own ConfigMap (`services.<name>.config`)."""
+    return one(docs, "ConfigMap", f"koppel-{service}")["data"]
+
+
+@pytest.mark.parametrize("values", VALUES_FILES)
+def test_the_notifiers_mails_link_to_the_dashboards_public_address(render, values) -> None:
+    docs = render(*VALUES_FILES[values])
+    public = config_of(docs, "dashboard")["PUBLIC_BASE_URL"]
+    assert config_of(docs, "notifier")["DASHBOARD_URL"] == public
+    assert env_names(docs, "dashboard")["KOPPEL_DASHBOARD_PUBLIC_BASE_URL"]
+
+
+def test_the_dashboard_is_served_behind_its_ingress_with_its_secret(render) -> None:
+    docs = render(PRODUCTION)
+    ingress = one(docs, "Ingress", "koppel-dashboard")
+    [rule] = ingress["spec"]["rules"]
+    assert "https://" + rule["host"] == config_of(docs, "dashboard")["PUBLIC_BASE_URL"]
+    [path] = rule["http"]["paths"]
+    assert path["path"] == "/"
+    assert path["backend"]["service"] == {"name": "koppel-dashboard", "port": {"name": "http"}}
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"]]
+    refs = [
+        s["secretRef"]["name"] for s in container(docs, "dashboard")["envFrom"] if "secretRef" in s
+    ]
+    assert refs == ["koppel-secrets", "koppel-dashboard"], "COOKIE_SECRET and SMTP login"
+    # Given in the values instead, the cookie secret goes to a Secret, never a ConfigMap.
+    docs = render(sets={"services.dashboard.secretEnv.COOKIE_SECRET": "COOKIE-SECRET-VALUE"})
+    assert one(docs, "Secret", "koppel-dashboard")["stringData"]["COOKIE_SECRET"]
+    assert "COOKIE-SECRET-VALUE" not in repr(find(docs, "ConfigMap"))
+
+
+def test_ingest_bol_gets_a_writable_cache_for_its_invoice_validation(render) -> None:
+    docs = render(PRODUCTION)
+    env = {e["name"]: e.get("value") for e in container(docs, "ingest-bol").get("env", [])}
+    cache = env["KOPPEL_CACHE_DIR"]
+    mounts = [m["mountPath"] for m in container(docs, "ingest-bol")["volumeMounts"]]
+    assert any(cache.startswith(mount + "/") for mount in mounts), (cache, mounts)
+    assert container(docs, "ingest-bol")["securityContext"]["readOnlyRootFilesystem"] is True

@@ -108,3 +108,34 @@ def test_compose_runs_every_service_with_its_settings() -> None:
     assert services["notifier"]["environment"]["KOPPEL_NOTIFIER_SMTP_HOST"] == "mailpit"
     topics = services["topics"]["command"]
     assert topics[:2] == ["topics", "ensure"]
+
+
+def test_compose_links_the_notifiers_mails_to_the_published_dashboard() -> None:
+    services = COMPOSE["services"]
+    dashboard = services["dashboard"]["environment"]
+    [published] = services["dashboard"]["ports"]
+    host_port, container_port = published.split(":")
+    assert container_port == dashboard["KOPPEL_DASHBOARD_HTTP_PORT"]
+    public = f"http://localhost:{host_port}"
+    assert dashboard["KOPPEL_DASHBOARD_PUBLIC_BASE_URL"] == public
+    assert services["notifier"]["environment"]["KOPPEL_NOTIFIER_DASHBOARD_URL"] == public
+    # The cookie secret's default must pass the dashboard's own rule (32 characters).
+    default = dashboard["KOPPEL_DASHBOARD_COOKIE_SECRET"].split(":-", 1)[1].rstrip("}")
+    assert len(default) >= 32
+    assert dashboard["KOPPEL_DASHBOARD_SECURE_COOKIES"] == "false", "plain http on localhost"
+
+
+def test_compose_publishes_every_port_once() -> None:
+    published = [
+        str(port).split(":")[0]
+        for spec in COMPOSE["services"].values()
+        for port in spec.get("ports", [])
+    ]
+    assert len(published) == len(set(published)), sorted(published)
+
+
+def test_compose_gives_the_ubl_validating_services_a_writable_cache() -> None:
+    for service in ("ingest-bol", "ledger-asperion"):
+        spec = COMPOSE["services"][service]
+        assert spec["environment"]["KOPPEL_CACHE_DIR"].startswith("/tmp/")
+        assert "/tmp" in spec["tmpfs"]

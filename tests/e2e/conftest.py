@@ -24,6 +24,9 @@ def config(infrastructure, tmp_path_factory) -> SystemConfig:
         reconcile_interval_seconds=5.0,
         grouping_window_seconds=1.0,
         ledger_retry_initial_seconds=1.0,
+        # Bol.com is polled (no webhooks): often here, so its orders arrive quickly.
+        bol_poll_interval_seconds=2.0,
+        bol_invoice_interval_seconds=1.0,
     )
 
 

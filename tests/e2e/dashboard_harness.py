@@ -1,6 +1,6 @@
 """The parts the dashboard's browser test adds to the end-to-end system: merchant A's own
-CCV Shop and Octopus sandboxes, the dashboard process (unless the harness runs one), its
-accounts made with the operator CLI, Debian's Chromium, and small page helpers."""
+CCV Shop and Octopus sandboxes, accounts on the system's dashboard made with the operator
+CLI, Debian's Chromium, and small page helpers."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from koppel_chassis import SecretBox
 from koppel_contracts import ConnectionSettings, LedgerConnection, Merchant, ShopConnection
 from koppel_demo.processes import ManagedProcess, ProcessGroup, python_module
-from koppel_demo.system import SystemConfig, _service
+from koppel_demo.system import SystemConfig, database_prefix
 from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 A, B = "dash-koffie-ccv-octopus", "dash-thee-bol-asperion"
-A_EMAIL, B_EMAIL, SUPPORT = "inkoop@koffie.test", "baas@thee.test", "support@koppel.test"
+A_EMAIL, B_EMAIL = "inkoop@koffie.test", "baas@thee.test"
 PASSWORD = "een lang wachtwoord voor de test"
 MERCHANT_EMAIL = "boekhouding@dash-koffie.test"
 CCV_KEY, CCV_SECRET = "dash-public-key", "dash-secret-0123456789"
@@ -54,11 +54,12 @@ def ensure_chromium() -> None:
 
 @pytest.fixture(scope="module")
 def parts(config: SystemConfig, system: ProcessGroup) -> Iterator[dict[str, Any]]:
-    """Merchant A's own shop and ledger sandboxes, and the dashboard (unless the harness
-    already runs one), as processes next to the e2e system."""
+    """Merchant A's own shop and ledger sandboxes as processes next to the e2e system, and
+    the accounts of A, B and support on the system's dashboard (whose support cases go to
+    `config.support_email`)."""
     ensure_chromium()
     group = ProcessGroup()
-    ports = {"ccvshop": free_port(), "octopus": free_port(), "dashboard": free_port()}
+    ports = {"ccvshop": free_port(), "octopus": free_port(), "dashboard": config.ports.dashboard}
     logs = config.log_dir
     try:
         group.start(
@@ -89,28 +90,8 @@ def parts(config: SystemConfig, system: ProcessGroup) -> Iterator[dict[str, Any]
                 ready_url=f"{config.url(ports['octopus'])}/_control/identity",
             )
         )
-        support = SUPPORT
-        if "dashboard" in system.processes:  # the harness runs one: its port and address
-            ports["dashboard"] = config.ports.dashboard  # type: ignore[attr-defined]
-            support = getattr(config, "support_email", SUPPORT)
-        else:
-            group.start(
-                _service(
-                    config,
-                    "dashboard",
-                    "KOPPEL_DASHBOARD_",
-                    ports["dashboard"],
-                    cookie_secret="e2e-cookie-secret-0123456789abcdef0123",
-                    secure_cookies="false",
-                    smtp_host="127.0.0.1",
-                    smtp_port=config.smtp_port,
-                    smtp_starttls="false",
-                    support_email=SUPPORT,
-                    public_base_url=config.url(ports["dashboard"]),
-                    shop_links='{"ccvshop": "{base_url}/api/rest/v1/orders/{order_id}"}',
-                )
-            )
-        database = f"{config.isolation.replace('.', '_').replace('-', '_')}dashboard"
+        support = config.support_email
+        database = f"{database_prefix(config)}dashboard"
         for email, role, connection in (
             (A_EMAIL, "merchant", A),
             (B_EMAIL, "merchant", B),

@@ -13,6 +13,8 @@
     koppel dlq republish TOPIC         send them back after a fix (once each)
     koppel asperion deliveries ...     the daily UBL deliveries: list, download, make, resend
     koppel accounts create|list|disable  dashboard accounts (merchants and support)
+    koppel privacy erase ID EMAIL      erase a customer's personal data everywhere
+    koppel privacy keys|rewrap         count customer keys; re-wrap after a key rotation
 
 Reads KOPPEL_KAFKA_BOOTSTRAP_SERVERS, KOPPEL_SECRETS_KEY and KOPPEL_TOPIC_PREFIX. A server
 that does not answer is one line on stderr and exit code 2; `--debug` shows the traceback.
@@ -36,6 +38,7 @@ from .asking import migrate, test_connection
 from .asperion import app as asperion_app
 from .connections import delete_connection, publish_connection, read_connections
 from .dead_letters import dead_letters
+from .privacy import app as privacy_app
 from .replay import app as replay_app
 from .settings_file import SettingsFileError, load_connection_file, masked
 from .topics import app as topics_app
@@ -49,6 +52,7 @@ app.add_typer(replay_app, name="replay")
 app.add_typer(dead_letters, name="dlq")
 app.add_typer(asperion_app, name="asperion")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(privacy_app, name="privacy")
 connections.command("test")(test_connection)
 app.command("migrate")(migrate)
 

@@ -58,3 +58,43 @@ def test_settings_use_the_service_prefix_and_mask_secrets(monkeypatch: pytest.Mo
     assert settings.database_name == "ledger_test"
     assert settings.group_id() == "ledger-test.main"
     assert "pw@" not in repr(settings) and "very-secret" not in repr(settings)
+
+
+def test_a_library_repeating_an_error_is_written_once_per_period_with_a_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A broker outage: aiokafka logs every failed reconnect (thousands of lines a minute).
+    configure_logging("svc")
+    kafka = logging.getLogger("aiokafka.conn")
+    for _ in range(500):
+        kafka.error("Unable connect to node with id %s: %s", 1, "Connect call failed")
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert len(lines) == 1
+    assert lines[0]["message"] == "Unable connect to node with id 1: Connect call failed"
+    assert "repeated" not in lines[0]
+
+
+def test_the_next_line_after_the_period_says_how_many_were_left_out(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_logging("svc")
+    now = [1000.0]
+    monkeypatch.setattr("koppel_chassis.logging.time.monotonic", lambda: now[0])
+    kafka = logging.getLogger("aiokafka")
+    for _ in range(3):
+        kafka.error("Unable to update metadata from %s", [1])
+    now[0] += 11
+    kafka.error("Unable to update metadata from %s", [1])
+    lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    assert len(lines) == 2
+    assert lines[1]["repeated"] == 2
+
+
+def test_our_own_repeated_lines_are_never_held_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("svc")
+    for _ in range(20):
+        logging.getLogger("koppel_ingest.guard").warning("webhook for order %s failed", 7)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 20

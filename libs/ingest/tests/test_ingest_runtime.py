@@ -4,8 +4,9 @@ provoke through a sandbox is pinned here."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from koppel_ingest import (
 from koppel_ingest.memory import MemoryOrderStore
 from koppel_ingest.records import Publication
 from koppel_ingest.testing import CONNECTION, Driver
+from koppel_ingest.testing.driver import POLICY
 from koppel_testkit import line, make_order
 
 OVERLAP = timedelta(seconds=30)
@@ -52,6 +54,7 @@ class Shop:
     orders: dict[str, Order] = field(default_factory=dict)
     down: bool = False
     listed_since: list[datetime | None] = field(default_factory=list)
+    slow: asyncio.Event | None = None  # set: listing waits until it is set
 
 
 class Session:
@@ -81,6 +84,8 @@ class Session:
     async def changes(self, window: PollWindow) -> Changes:
         if self.shop.down:
             raise TransientError("shop unavailable", status=503)
+        if self.shop.slow is not None:
+            await self.shop.slow.wait()
         since = datetime.fromisoformat(window.cursor) - OVERLAP if window.cursor else None
         self.shop.listed_since.append(since)
         changed = [o for o in self.shop.orders.values() if since is None or o.updated_at >= since]
@@ -244,3 +249,56 @@ async def test_an_event_kafka_did_not_take_is_published_by_the_next_poll(
     await driver.poll()
     [event] = driver.orders()
     assert (event.order_ref, event.revision) == ("1", 1), "the same revision, not a new one"
+
+
+async def test_a_process_that_starts_polls_each_connection_at_once_and_once(
+    shop: Shop, driver: Driver
+) -> None:
+    # Webhooks sent while no process listened (a crash, a deploy) are found at once, not by
+    # the next scheduled poll (found by the fault run, tests/faults).
+    await driver.runtime.run_once()
+    assert shop.listed_since == [], "a new connection is first polled one interval later"
+    await driver.poll()
+    polls = len(shop.listed_since)
+
+    driver.clock.tick(1)
+    restarted = driver.replica()  # a process started after the connection was made
+    await restarted.runtime.run_once()
+    assert len(shop.listed_since) == polls + 1, "polled at start, not an interval later"
+    await restarted.runtime.run_once()
+    assert len(shop.listed_since) == polls + 1, "once"
+
+
+async def test_a_connection_with_a_missed_webhook_is_polled_at_the_next_tick(
+    shop: Shop, driver: Driver
+) -> None:
+    await driver.poll()
+    polls = len(shop.listed_since)
+    driver.runtime.poller.catch_up(CONNECTION)  # e.g. MongoDB was down for a delivery
+    await driver.runtime.run_once()
+    assert len(shop.listed_since) == polls + 1, "not an interval later"
+    await driver.runtime.run_once()
+    assert len(shop.listed_since) == polls + 1, "once"
+
+
+async def test_a_long_poll_keeps_its_short_lease(shop: Shop) -> None:
+    # The lease is short (a replica that dies mid-poll holds the connection up for one lease),
+    # so a poll that outlasts it must renew it while it runs, not only per order.
+    lease = timedelta(seconds=0.3)
+    driver = Driver(
+        PollOnlyAdapter(shop),  # type: ignore[arg-type]
+        box=SecretBox(generate_key()),
+        policy=replace(POLICY, lease=lease),
+    )
+    await driver.connect(settings())
+    shop.slow = asyncio.Event()
+    polling = asyncio.create_task(driver.poll())
+    await asyncio.sleep(0.05)
+    for _ in range(4):  # the manual clock moves 0.8 s, past the lease, while the poll waits
+        driver.clock.tick(0.2)
+        await asyncio.sleep(0.12)
+    other = driver.leases.replica()
+    assert await other.acquire(f"poll:{CONNECTION}", lease) is False, "still held"
+    shop.slow.set()
+    await polling
+    assert await other.acquire(f"poll:{CONNECTION}", lease) is True, "released after the poll"

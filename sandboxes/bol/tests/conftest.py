@@ -26,7 +26,7 @@ from koppel_sandbox_bol import (
     ManualClock,
     create_app,
 )
-from koppel_sandbox_kit import serve
+from koppel_sandbox_kit import ServedSandbox, served_sandbox
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.protocols import Request as CoreRequest
@@ -290,15 +290,12 @@ class BolApi:
         return list(decoded(response).get("orders", []))
 
 
-@dataclass
-class Sandbox:
-    url: str
-    state: BolState
-    clock: ManualClock
-    control: BolControl
-    http: httpx.AsyncClient
-    api: BolApi
-    checker: SpecChecker = field(default_factory=lambda: CHECKER)
+class Sandbox(ServedSandbox[BolState, BolControl]):
+    """The kit's served sandbox, with a client of its first account and the spec checker."""
+
+    clock: ManualClock  # the tests' clock: the fixture always gives one
+    api: BolApi  # set by the fixture
+    checker: SpecChecker = CHECKER
 
     @staticmethod
     def decoded(response: httpx.Response) -> Any:
@@ -320,9 +317,6 @@ async def bol(clock: ManualClock) -> AsyncIterator[Sandbox]:
     account = state.add_account(name="Testwinkel")
     account.products = {p.ean: p for p in DEMO_PRODUCTS}
     credentials = Credentials(account.retailer_id, account.client_id, account.client_secret)
-    async with (
-        serve(create_app(state)) as url,
-        BolControl(url) as control,
-        httpx.AsyncClient(base_url=url) as http,
-    ):
-        yield Sandbox(url, state, clock, control, http, BolApi(http, credentials))
+    async with served_sandbox(state, create_app, BolControl, clock=clock, kind=Sandbox) as served:
+        served.api = BolApi(served.http, credentials)
+        yield served

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from koppel_contracts import AlertKind, OrderEventKind, OrderStatus
 from koppel_ingest.testing import Driver
+from koppel_ingest_prestashop import adapter
 from koppel_ingest_prestashop.check import NEEDED_RESOURCES
 from koppel_ingest_prestashop.polling import Cursor, interval
+from koppel_ingest_prestashop.reader import read_fetched
 
 from .prestashop_harness import COFFEE, MUG, PrestashopHarness
 
@@ -42,6 +46,35 @@ async def test_a_partial_refund_is_an_amendment_though_the_order_did_not_move(
     )
     await driver.poll()
     assert len(driver.orders()) == 2
+    await driver.aclose()
+
+
+async def test_an_order_whose_credit_slip_was_seen_is_not_read_again_on_every_poll(
+    harness: PrestashopHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[int] = []
+
+    async def counted(client: Any, lookups: Any, order_id: int) -> Any:
+        fetched.append(order_id)
+        return await read_fetched(client, lookups, order_id)
+
+    monkeypatch.setattr(adapter, "read_fetched", counted)
+    driver = await connected(harness)
+    order = await harness.place_order(rows=[{**COFFEE, "quantity": 2}, {**MUG, "quantity": 2}])
+    await driver.poll()
+    mug = (await harness.control.order(int(order)))["order_details"][1]["id"]
+    await harness.control.refund(int(order), [(mug, 1)])
+    await driver.poll()
+    assert fetched == [int(order), int(order)], "read when placed, read again for its slip"
+    # The slip stays inside the overlap window (it is the newest): it changed nothing since.
+    for _ in range(3):
+        await driver.poll()
+    assert fetched == [int(order), int(order)]
+    # Another slip on the same order is a change all the same.
+    await harness.control.refund(int(order), [(mug, 1)])
+    await driver.poll()
+    assert fetched == [int(order)] * 3
+    assert [e.revision for e in driver.orders()] == [1, 2, 3]
     await driver.aclose()
 
 

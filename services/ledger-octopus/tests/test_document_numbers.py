@@ -28,3 +28,26 @@ async def test_two_replicas_drawing_at_once_never_get_the_same_number(mongo_db) 
     numbers = [number for one in drawn for number in one]
     assert len(numbers) == 90
     assert len(set(numbers)) == 90, sorted(numbers)
+
+
+async def test_orders_of_a_batch_drawing_at_once_share_draws_and_never_share_a_number(
+    mongo_db,
+) -> None:
+    await mongo_db[NUMBERS].insert_one({"_id": KEY, "last": 0})
+    client: Any = SimpleNamespace(account=SimpleNamespace(dossier_key=DOSSIER))
+    replicas = [replica(mongo_db) for _ in range(2)]
+    increments: list[int] = []
+    for cache in replicas:
+        draw = cache.numbers.find_one_and_update
+
+        async def counted(query: Any, update: Any, *args: Any, _draw: Any = draw, **kw: Any):
+            increments.append(update["$inc"]["last"])
+            return await _draw(query, update, *args, **kw)
+
+        cache.numbers.find_one_and_update = counted  # type: ignore[method-assign]
+
+    drawn = await asyncio.gather(
+        *(cache.next_document_nr(client, 1, "V1") for cache in replicas for _ in range(40))
+    )
+    assert len(set(drawn)) == 80, sorted(drawn)
+    assert len(increments) < 20, "the orders asking at once are served by a few draws"

@@ -1,10 +1,11 @@
-"""`python -m koppel_demo` — Koppel running locally with four demo merchants: a coffee
+"""`python -m koppel_demo` — Koppel running locally with five demo merchants: a coffee
 roaster (CCV Shop → Octopus), a tea shop (CCV Shop → SnelStart), a chocolatier (CCV
-Shop → Asperion: a daily ZIP of UBL invoices) and a coffee and tea shop on PrestaShop
-(→ Octopus, a dossier of its own).
+Shop → Asperion: a daily ZIP of UBL invoices), a coffee and tea shop on PrestaShop
+(→ Octopus, a dossier of its own) and a book and gadget seller on Bol.com (→ Octopus sales
+bookings), and the merchant dashboard with an account for each.
 
-up                 (default) start everything, connect the demo shops, place demo orders;
-                   Ctrl-C stops every process cleanly
+up                 (default) start everything, connect the demo shops, place demo orders,
+                   make the dashboard accounts; Ctrl-C stops every process cleanly
 order              place and pay one more order in each sandbox shop
 invoices           the invoices in the Octopus sandbox, the sales bookings in SnelStart and
                    the chocolatier's UBL documents with the delivery that holds each
@@ -13,6 +14,7 @@ mails              the e-mails to the merchants (the notifier's, and the deliver
 prestashop-edit    one more of the first product on the newest PrestaShop order
                    (Octopus: the concept invoice replaced)
 prestashop-cancel  cancel the newest PrestaShop order (Octopus: a credit note)
+bol-cancel         cancel the newest open Bol.com order (Octopus: its sales booking credited)
 """
 
 from __future__ import annotations
@@ -31,18 +33,18 @@ from koppel_chassis import generate_key
 from koppel_ledger_asperion.documents import DocumentStore
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import DEMO, OctopusControl
-from koppel_sandbox_prestashop import DEMO_KEY, PrestaShopControl
+from koppel_sandbox_prestashop import PrestaShopControl
 from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import SnelStartControl
 from pymongo import AsyncMongoClient
 
+from . import bol
+from .dashboard import create_demo_accounts
 from .demo_data import (
     ASPERION_BOOKKEEPING_EMAIL,
     ASPERION_CONNECTION_ID,
     DEMO_ORDERS,
-    MERCHANT_EMAIL,
     TEA_CONNECTION_ID,
-    TEA_MERCHANT_EMAIL,
     demo_asperion_connection,
     demo_connection,
     demo_tea_connection,
@@ -50,9 +52,9 @@ from .demo_data import (
     publish_demo_connection,
     wait_until_connected,
 )
+from .guide import guide
 from .prestashop import (
     PRESTASHOP_DEMO_ORDERS,
-    PRESTASHOP_MERCHANT_EMAIL,
     cancel_newest_order,
     connect_prestashop,
     edit_newest_order,
@@ -61,10 +63,9 @@ from .prestashop import (
     print_prestashop_invoices,
 )
 from .system import (
-    Ports,
     SystemConfig,
-    _database_prefix,
     create_topics,
+    database_prefix,
     forget_previous_run,
     start_system,
 )
@@ -109,6 +110,7 @@ async def _connect_and_seed(config: SystemConfig) -> None:
                 number, total = order["ordernumber_full"], _euro(order["total_price"])
                 _say(f"  paid order {number} ({total}) in the {name}")
     await _connect_prestashop_merchant(config)
+    await _connect_bol_merchant(config)
 
 
 async def _connect_prestashop_merchant(config: SystemConfig) -> None:
@@ -120,6 +122,17 @@ async def _connect_prestashop_merchant(config: SystemConfig) -> None:
         for spec in PRESTASHOP_DEMO_ORDERS:
             order = await place_paid_prestashop_order(shop, spec)
             _say(f"  paid {order_line(order)} in the PrestaShop shop (→ Octopus)")
+
+
+async def _connect_bol_merchant(config: SystemConfig) -> None:
+    """The Bol.com sandbox's demo retailer has orders from before the connection, which a
+    new connection leaves alone; two buyers order now: a consumer (a book and earbuds, two
+    VAT rates) and a business that asks for an invoice."""
+    await bol.connect_bol(config)
+    async with bol.bol_control(config) as seller:
+        for spec in bol.BOL_DEMO_ORDERS:
+            order = await bol.place_bol_order(seller, spec)
+            _say(f"  placed {bol.order_line(order)} on Bol.com (→ Octopus sales booking)")
 
 
 def _shops(config: SystemConfig) -> list[tuple[str, int]]:
@@ -157,9 +170,10 @@ def up() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        _say("Connecting the demo shop and placing demo orders:")
+        _say("Connecting the demo shops and placing demo orders:")
         asyncio.run(_connect_and_seed(config))
-        _guide(config)
+        logins = asyncio.run(create_demo_accounts(config))
+        _say(guide(config, logins))
         signal.pause()
     except KeyboardInterrupt:
         pass
@@ -175,46 +189,6 @@ def up() -> int:
     return 0
 
 
-def _guide(config: SystemConfig) -> None:
-    p: Ports = config.ports
-    url = config.url
-    _say(f"""
-Koppel is running. Where everything listens:
-  Kafka                {config.kafka_bootstrap}   (topics prefixed '{config.isolation}')
-  MongoDB API          {config.mongodb_uri}
-  CCV Shop sandboxes   {url(p.ccvshop)}/api/rest/v1 (coffee)
-                       {url(p.ccvshop_tea)}/api/rest/v1 (tea)
-                       {url(p.ccvshop_asperion)}/api/rest/v1 (chocolate)
-                       (control API under /_control)
-  PrestaShop sandbox   {url(p.prestashop)}/api/   (key {DEMO_KEY}, control API /_control)
-  Octopus sandbox      {url(p.octopus)}   (dossiers {DEMO.dossier_id} coffee roaster,
-                       {DEMO.second_dossier_id} PrestaShop merchant; control API /_control)
-  SnelStart sandbox    {url(p.snelstart)}/v2   ("{SNELSTART.main.naam}", control API /_control)
-  ingest-ccv           {url(p.ingest_ccv)}   (/readyz, /metrics, webhooks under /webhooks/ccvshop/)
-  ingest-prestashop    {url(p.ingest_prestashop)}   (/readyz, /metrics; polls the shop, no webhooks)
-  ledger-octopus       {url(p.ledger_octopus)}
-  ledger-snelstart     {url(p.ledger_snelstart)}
-  ledger-asperion      {url(p.ledger_asperion)}   (deliveries: /deliveries/{ASPERION_CONNECTION_ID},
-                       token "{config.asperion_operator_token}"; daily at 18:00)
-  notifier             {url(p.notifier)}
-  SMTP catcher         127.0.0.1:{p.smtp}   (mails for {MERCHANT_EMAIL},
-                       {TEA_MERCHANT_EMAIL}, {ASPERION_BOOKKEEPING_EMAIL}
-                       and {PRESTASHOP_MERCHANT_EMAIL}: {config.mail_dir})
-  logs                 {config.log_dir}
-
-Try it, in another terminal:
-  ./scripts/uv run python -m koppel_demo order     # a customer pays an order in each shop
-  ./scripts/uv run python -m koppel_demo invoices  # a second later: in Octopus, SnelStart
-                                                   # and the chocolatier's UBL documents
-                                                   # (PrestaShop: after its next poll)
-  ./scripts/uv run python -m koppel_demo prestashop-edit    # the merchant edits an order
-  ./scripts/uv run python -m koppel_demo prestashop-cancel  # ... or cancels it
-  ./scripts/uv run python -m koppel_demo deliver   # the chocolatier's ZIP of the day, now
-  ./scripts/uv run python -m koppel_demo mails     # e-mails to the merchants
-
-Press Ctrl-C to stop.""")
-
-
 async def _order() -> None:
     config = _config(koppel_localstack.endpoints())
     for name, port in _shops(config):
@@ -225,6 +199,9 @@ async def _order() -> None:
     async with PrestaShopControl(config.url(config.ports.prestashop)) as prestashop:
         placed = await place_paid_prestashop_order(prestashop, PRESTASHOP_DEMO_ORDERS[0])
     _say(f"paid {order_line(placed)} in the PrestaShop shop (→ Octopus); see `invoices`")
+    async with bol.bol_control(config) as seller:
+        ordered = await bol.place_bol_order(seller, bol.BOL_DEMO_ORDERS[0])
+    _say(f"placed {bol.order_line(ordered)} on Bol.com (→ Octopus); see `invoices`")
 
 
 async def _invoices() -> None:
@@ -256,6 +233,7 @@ async def _invoices() -> None:
         )
     await _asperion_documents(config)
     await print_prestashop_invoices(config, _say)
+    await bol.print_bol_bookings(config, _say)
 
 
 async def _asperion_documents(config: SystemConfig) -> None:
@@ -265,7 +243,7 @@ async def _asperion_documents(config: SystemConfig) -> None:
         config.mongodb_uri, serverSelectionTimeoutMS=5000
     )
     try:
-        database = client[f"{_database_prefix(config)}ledger_asperion"]
+        database = client[f"{database_prefix(config)}ledger_asperion"]
         documents = await DocumentStore(database).of_connection(ASPERION_CONNECTION_ID)
     finally:
         await client.close()
@@ -314,6 +292,16 @@ async def _change_prestashop_order(command: str) -> None:
     _say("see `invoices`")
 
 
+async def _cancel_bol_order() -> None:
+    config = _config(koppel_localstack.endpoints())
+    order = await bol.cancel_newest_order(config)
+    if order is None:
+        _say("the Bol.com seller has no open orders")
+        return
+    _say(f"{bol.order_line(order)} cancelled on Bol.com; after the next poll its sales booking")
+    _say("is credited — see `invoices`")
+
+
 def _mails() -> None:
     folder = STATE_DIR / "mail"
     files = sorted(folder.glob("*.eml")) if folder.exists() else []
@@ -342,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             "mails",
             "prestashop-edit",
             "prestashop-cancel",
+            "bol-cancel",
         ],
     )
     command = parser.parse_args(argv).command
@@ -356,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_deliver())
         elif command in ("prestashop-edit", "prestashop-cancel"):
             asyncio.run(_change_prestashop_order(command))
+        elif command == "bol-cancel":
+            asyncio.run(_cancel_bol_order())
         else:
             _mails()
     except httpx.ConnectError:

@@ -9,15 +9,12 @@ second dossier, whose invoicing module the demo switches on.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from koppel_chassis import SecretBox, ServiceSettings
-from koppel_cli.connections import publish_connection
+from koppel_chassis import SecretBox
 from koppel_contracts import (
     ConnectionSettings,
     LedgerConnection,
@@ -25,12 +22,11 @@ from koppel_contracts import (
     ShopConnection,
     ShopOptions,
 )
-from koppel_ingest.states import MongoStateStore
 from koppel_sandbox_octopus import DEMO, OctopusControl, demo_booking, demo_octopus
 from koppel_sandbox_prestashop import DEMO_KEY, PrestaShopControl
-from pymongo import AsyncMongoClient
 
-from .system import SystemConfig, _database_prefix
+from .config import SystemConfig
+from .polled import publish_polled_connection
 
 PRESTASHOP_CONNECTION_ID = "demo-bonen-prestashop-octopus"
 PRESTASHOP_MERCHANT_EMAIL = "boekhouding@bonen-demo.nl"
@@ -130,43 +126,13 @@ async def connect_prestashop(
     """Publish the merchant's connection and wait until ingest-prestashop polls with it.
     Returns the settings version published."""
     await open_prestashop_dossier(config)
-    settings = ServiceSettings(
-        service_name="koppel-demo",
-        kafka_bootstrap_servers=config.kafka_bootstrap,
-        topic_prefix=config.isolation,
-    )
-    version = time.time_ns() // 1_000_000
-    await publish_connection(
-        settings,
+    return await publish_polled_connection(
+        config,
+        "ingest-prestashop",
         PRESTASHOP_CONNECTION_ID,
         connection or demo_prestashop_connection(config),
-        version,
+        timeout=timeout,
     )
-    await wait_until_polling(config, version, timeout=timeout)
-    return version
-
-
-async def wait_until_polling(config: SystemConfig, version: int, *, timeout: float) -> None:
-    """ingest-prestashop has taken the settings `version` in (its connection state has it):
-    orders changed from then on (and up to its overlap window before) are polled."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        config.mongodb_uri, serverSelectionTimeoutMS=5000
-    )
-    try:
-        states = MongoStateStore(client[f"{_database_prefix(config)}ingest_prestashop"])
-        deadline = time.monotonic() + timeout
-        while True:
-            state = await states.get(PRESTASHOP_CONNECTION_ID)
-            if state is not None and state.settings_version >= version:
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"ingest-prestashop did not take in connection {PRESTASHOP_CONNECTION_ID} "
-                    f"within {timeout:.0f}s"
-                )
-            await asyncio.sleep(0.2)
-    finally:
-        await client.close()
 
 
 async def place_paid_prestashop_order(

@@ -1,7 +1,7 @@
-"""The whole system as separate processes: sandboxes (three CCV shops, a PrestaShop shop,
-Octopus, SnelStart), SMTP catcher, ingest-ccv, ingest-prestashop, ledger-octopus,
-ledger-snelstart, ledger-asperion and notifier, wired to one Kafka and one MongoDB-compatible
-server.
+"""The whole system as separate processes: sandboxes (three CCV shops, a PrestaShop shop, a
+Bol.com seller account, Octopus, SnelStart), SMTP catcher, ingest-ccv, ingest-prestashop,
+ingest-bol, ledger-octopus, ledger-snelstart, ledger-asperion, notifier and the dashboard,
+wired to one Kafka and one MongoDB-compatible server.
 
 Used by `python -m koppel_demo` (the README's run command) and by the
 end-to-end test, which gives every run its own topic prefix, consumer groups
@@ -11,123 +11,28 @@ and databases so it can share a broker with a running demo.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import dataclass, field, fields
-from pathlib import Path
-from typing import Any
+import json
 
 from aiokafka.admin import AIOKafkaAdminClient
 from koppel_chassis.topic_admin import ensure_topics, plan_topics
 from koppel_sandbox_snelstart import DEMO as SNELSTART_DEMO
 from pymongo import AsyncMongoClient
 
-from .processes import ManagedProcess, ProcessGroup, python_module, service_env
+from .config import DEMO_SHOP_LINKS, Ports, SystemConfig, database_prefix, service_process
+from .processes import ManagedProcess, ProcessGroup, python_module
 
-
-@dataclass
-class Ports:
-    ccvshop: int = 8101  # the coffee roaster's shop (books in Octopus)
-    octopus: int = 8102
-    snelstart: int = 8103
-    ccvshop_tea: int = 8104  # the tea shop (books in SnelStart)
-    ccvshop_asperion: int = 8105  # the chocolatier (UBL files for Asperion)
-    prestashop: int = 8106  # the PrestaShop merchant's shop (books in Octopus)
-    smtp: int = 1025
-    ingest_ccv: int = 8201
-    ledger_octopus: int = 8202
-    notifier: int = 8203
-    ledger_snelstart: int = 8204
-    ledger_asperion: int = 8205
-    ingest_prestashop: int = 8206
-
-    @classmethod
-    def free(cls) -> Ports:
-        from koppel_sandbox_kit import free_port
-
-        return cls(**{f.name: free_port() for f in fields(cls)})
-
-
-@dataclass
-class SystemConfig:
-    kafka_bootstrap: str
-    mongodb_uri: str
-    secrets_key: str
-    log_dir: Path
-    mail_dir: Path
-    ports: Ports = field(default_factory=Ports)
-    isolation: str = ""  # topic prefix, consumer-group prefix and database prefix in one
-    smtp_port: int | None = None  # an external SMTP server (tests); None = start the catcher
-    ccv_public_key: str = "demo-public-key"
-    ccv_secret: str = "demo-secret-0123456789"
-    ccv_tea_public_key: str = "demo-tea-public-key"
-    ccv_tea_secret: str = "demo-tea-secret-0123456789"
-    ccv_asperion_public_key: str = "demo-chocolate-public-key"
-    ccv_asperion_secret: str = "demo-chocolate-secret-0123456789"
-    # ledger-asperion's control routes (make or re-send a delivery) answer this bearer token.
-    asperion_operator_token: str = "demo-asperion-operator-token"
-    # Demo pace: short windows so a person sees results within seconds.
-    reconcile_interval_seconds: float = 30.0
-    grouping_window_seconds: float = 5.0
-    ledger_retry_initial_seconds: float = 2.0
-    # SnelStart's test tier: 100 calls a minute per administration (the sandbox's default).
-    snelstart_requests_per_minute: float = 100.0
-    # PrestaShop has no webhooks: ingest-prestashop polls (300 s in production).
-    prestashop_poll_interval_seconds: float = 3.0
-
-    @classmethod
-    def isolated(
-        cls, kafka_bootstrap: str, mongodb_uri: str, folder: Path, name: str, **overrides: Any
-    ) -> SystemConfig:
-        """A run that shares the broker and database with anything else: free ports, a fresh
-        secrets key, and its own prefix for topics, consumer groups and databases."""
-        from koppel_chassis import generate_key
-
-        values: dict[str, Any] = {
-            "kafka_bootstrap": kafka_bootstrap,
-            "mongodb_uri": mongodb_uri,
-            "secrets_key": generate_key(),
-            "log_dir": folder / "logs",
-            "mail_dir": folder / "mail",
-            "ports": Ports.free(),
-            "isolation": f"{name}{uuid.uuid4().hex[:8]}.",
-        }
-        values.update(overrides)
-        return cls(**values)
-
-    def url(self, port: int) -> str:
-        return f"http://127.0.0.1:{port}"
-
-
-def _service(
-    config: SystemConfig, name: str, prefix: str, port: int, **extra: object
-) -> ManagedProcess:
-    database = f"{_database_prefix(config)}{name.replace('-', '_')}"
-    env = service_env(
-        prefix,
-        {
-            "kafka_bootstrap_servers": config.kafka_bootstrap,
-            "mongodb_uri": config.mongodb_uri,
-            "mongodb_database": database,
-            "secrets_key": config.secrets_key,
-            "topic_prefix": config.isolation,
-            "consumer_group_prefix": config.isolation,
-            "http_host": "127.0.0.1",
-            "http_port": port,
-            **extra,
-        },
-    )
-    module = "koppel_" + name.replace("-", "_")
-    return ManagedProcess(
-        name,
-        python_module(module),
-        env,
-        config.log_dir / f"{name}.log",
-        ready_url=f"{config.url(port)}/readyz",
-    )
-
-
-def _database_prefix(config: SystemConfig) -> str:
-    return config.isolation.replace(".", "_").replace("-", "_")
+# The names other modules import from here (the private ones for callers of old).
+__all__ = [
+    "Ports",
+    "SystemConfig",
+    "create_topics",
+    "database_prefix",
+    "forget_previous_run",
+    "service_process",
+    "start_system",
+]
+_service = service_process
+_database_prefix = database_prefix
 
 
 async def forget_previous_run(config: SystemConfig) -> None:
@@ -151,7 +56,7 @@ async def forget_previous_run(config: SystemConfig) -> None:
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongodb_uri)
     try:
         for name in await client.list_database_names():
-            if name.startswith(_database_prefix(config)):
+            if name.startswith(database_prefix(config)):
                 await client.drop_database(name)
     finally:
         await client.close()
@@ -237,7 +142,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
             )
         )
         group.start(
-            _service(
+            service_process(
                 config,
                 "ingest-ccv",
                 "KOPPEL_INGEST_CCV_",
@@ -247,7 +152,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
             )
         )
         group.start(
-            _service(
+            service_process(
                 config,
                 "ledger-octopus",
                 "KOPPEL_LEDGER_OCTOPUS_",
@@ -256,7 +161,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
             )
         )
         group.start(
-            _service(
+            service_process(
                 config,
                 "ledger-snelstart",
                 "KOPPEL_LEDGER_SNELSTART_",
@@ -268,8 +173,9 @@ def start_system(config: SystemConfig) -> ProcessGroup:
         )
         group.start(ledger_asperion(config, smtp_port))
         start_prestashop(config, group)
+        start_bol(config, group)
         group.start(
-            _service(
+            service_process(
                 config,
                 "notifier",
                 "KOPPEL_NOTIFIER_",
@@ -279,8 +185,12 @@ def start_system(config: SystemConfig) -> ProcessGroup:
                 smtp_starttls="false",
                 grouping_window_seconds=config.grouping_window_seconds,
                 poll_interval_seconds=1,
+                # Every mail links to the order or connection in the dashboard.
+                dashboard_url=config.url(p.dashboard),
             )
         )
+        if config.dashboard:
+            group.start(dashboard(config, smtp_port))
     except BaseException:
         group.stop_all()
         raise
@@ -290,7 +200,7 @@ def start_system(config: SystemConfig) -> ProcessGroup:
 def ledger_asperion(config: SystemConfig, smtp_port: int) -> ManagedProcess:
     """ledger-asperion: its deliveries are mailed through the demo's SMTP server (no TLS
     there), and its control routes answer the demo's operator token."""
-    return _service(
+    return service_process(
         config,
         "ledger-asperion",
         "KOPPEL_LEDGER_ASPERION_",
@@ -319,11 +229,59 @@ def start_prestashop(config: SystemConfig, group: ProcessGroup) -> None:
         )
     )
     group.start(
-        _service(
+        service_process(
             config,
             "ingest-prestashop",
             "KOPPEL_INGEST_PRESTASHOP_",
             config.ports.ingest_prestashop,
             poll_interval_seconds=config.prestashop_poll_interval_seconds,
         )
+    )
+
+
+def start_bol(config: SystemConfig, group: ProcessGroup) -> None:
+    """The Bol.com merchant's seller account (the sandbox's demo retailer) and ingest-bol,
+    which polls it and answers business buyers' invoice requests."""
+    port = config.ports.bol
+    group.start(
+        ManagedProcess(
+            "bol-sandbox",
+            python_module("koppel_sandbox_bol", "--port", str(port)),
+            {},
+            config.log_dir / "bol-sandbox.log",
+            ready_url=f"{config.url(port)}/_control/config",
+        )
+    )
+    group.start(
+        service_process(
+            config,
+            "ingest-bol",
+            "KOPPEL_INGEST_BOL_",
+            config.ports.ingest_bol,
+            poll_interval_seconds=config.bol_poll_interval_seconds,
+            invoice_interval_seconds=config.bol_invoice_interval_seconds,
+        )
+    )
+
+
+def dashboard(config: SystemConfig, smtp_port: int) -> ManagedProcess:
+    """The merchant dashboard on plain http (no Secure cookies on localhost); support cases
+    are mailed through the run's SMTP server."""
+    url = config.url(config.ports.dashboard)
+    return service_process(
+        config,
+        "dashboard",
+        "KOPPEL_DASHBOARD_",
+        config.ports.dashboard,
+        cookie_secret=config.dashboard_cookie_secret,
+        secure_cookies="false",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        smtp_starttls="false",
+        support_email=config.support_email,
+        public_base_url=url,
+        # A case mail the SMTP server refused is tried again soon, not after a minute.
+        mail_retry_seconds=config.ledger_retry_initial_seconds,
+        mail_poll_seconds=1,
+        shop_links=json.dumps(DEMO_SHOP_LINKS),
     )

@@ -100,6 +100,8 @@ def _dead_letter_middleware(
     class DeadLetterMiddleware(BaseMiddleware):
         async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
             record = msg.raw_message
+            if isinstance(record, tuple):
+                return await self._consume_batch(call_next, msg, record)
             topic_name: str = getattr(record, "topic", "")
             contract = names.contract_for(topic_name)
             # Tombstones on compacted topics carry no body: they are deletions, not errors.
@@ -118,6 +120,40 @@ def _dead_letter_middleware(
                     log.exception("handler failed; message will be redelivered")
                     # Without a pause a broken dependency (MongoDB down) turns the
                     # seek-back into a hot loop.
+                    await asyncio.sleep(settings.redelivery_delay_seconds)
+                    raise
+
+        async def _consume_batch(
+            self, call_next: Any, msg: StreamMessage[Any], records: tuple[Any, ...]
+        ) -> Any:
+            """A batch subscriber's fetch: undecodable records go to the dead-letter topic,
+            the handler gets the rest (a seek-back after an error starts at the earliest
+            of those, per partition; the commit covers everything fetched)."""
+            kept: list[int] = []
+            for index, record in enumerate(records):
+                contract = names.contract_for(record.topic)
+                if contract is not None and record.value:
+                    try:
+                        decode_event(contract, record.value)
+                    except ValueError as error:
+                        await self._dead_letter(record, record.topic, str(error))
+                        continue
+                kept.append(index)
+            if not kept:
+                return None
+            if len(kept) < len(records):
+                headers = msg.batch_headers
+                msg.raw_message = tuple(records[i] for i in kept)
+                msg.body = [records[i].value or b"" for i in kept]
+                msg.batch_headers = [headers[i] for i in kept] if headers else []
+                msg.clear_cache()
+            topic_name = records[kept[0]].topic
+            with log_context(topic=topic_name, records=len(kept)):
+                try:
+                    return await call_next(msg)
+                except Exception:
+                    metrics.redeliveries.labels(topic_name).inc()
+                    log.exception("batch handler failed; the batch will be redelivered")
                     await asyncio.sleep(settings.redelivery_delay_seconds)
                     raise
 

@@ -55,6 +55,7 @@ def plan_topics(
     for topic in ALL_TOPICS:
         name = prefix + topic.name
         own = {**extra, "cleanup.policy": "compact"} if topic.compacted else {**extra, **deleting}
+        own.update(topic.configs)  # the topic's own (privacy.keys.v1: compaction within an hour)
         specs.append(TopicSpec(name, partitions, replication_factor, own))
         # Dead letters are a log of failures, never "latest per key": always deleting.
         dlq = dead_letter_topic(name)

@@ -348,6 +348,19 @@ def _pick(source: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: source[name] for name in names if name in source}
 
 
+class PrivacyOptions(ContractModel):
+    """How long Koppel keeps the personal data of the connection's customers."""
+
+    retention_years: int = Field(
+        default=7,
+        ge=1,
+        le=30,
+        description="Customers whose last order was placed in year Y are erased (their key "
+        "deleted) on 1 January of Y + retention_years + 1: 7 is the Dutch fiscal retention "
+        "period (art. 52 AWR), counted from the end of the year the order was booked in",
+    )
+
+
 class ConnectionSettings(ContractModel):
     merchant: Merchant
     shop: ShopConnection
@@ -358,6 +371,7 @@ class ConnectionSettings(ContractModel):
         "ledger.<system>; always None after reading",
     )
     active: bool = True
+    privacy: PrivacyOptions = Field(default_factory=PrivacyOptions)
 
     @model_validator(mode="before")
     @classmethod

@@ -130,7 +130,28 @@ class OrderTotals(ContractModel):
     total_incl_vat: Money
 
 
+class SealedPersonalData(ContractModel):
+    """The customer's personal data, encrypted with the key of one customer of one connection
+    (`koppel_privacy`). Erasing the customer deletes the key, which leaves this unreadable
+    wherever a copy of the event went: topics, dead letters, every service's database."""
+
+    key_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The customer's key on privacy.keys.v1",
+    )
+    ciphertext: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_\-=]+$",
+        description="Fernet token over the JSON of the order's customer, billing_address and "
+        "shipping_address as the shop gave them",
+    )
+
+
 class CanonicalOrder(ContractModel):
+    added_fields = frozenset({"personal_data"})
+
     source_order_id: str = Field(min_length=1, description="The shop's id of this version")
     order_number: str = Field(min_length=1)
     status: OrderStatus
@@ -149,6 +170,17 @@ class CanonicalOrder(ContractModel):
     shipping: Charge | None = None
     payment_costs: Charge | None = None
     totals: OrderTotals
+    personal_data: SealedPersonalData | None = Field(
+        default=None,
+        description="Set when the order's personal data is sealed: `customer` then holds only "
+        "the VAT number and the addresses only their country codes — what VAT treatment needs, "
+        "so a ledger books the same totals once the customer is erased",
+    )
+
+    @property
+    def sealed(self) -> bool:
+        """The personal data travels encrypted (`personal_data`); consumers reveal it."""
+        return self.personal_data is not None
 
     @property
     def charges(self) -> list[Charge]:
@@ -188,7 +220,11 @@ class OrderEvent(Envelope):
     """One revision of one order, on `shop.orders.v1`, keyed `connection_id:order_ref`."""
 
     event_type: Literal["order"] = "order"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = Field(
+        default=1,
+        description="2: the order's personal data is sealed (order.personal_data) — a consumer "
+        "of the first release refuses it (dead letter) instead of booking it without a customer",
+    )
     kind: OrderEventKind
     order_ref: str = Field(
         min_length=1,

@@ -11,6 +11,7 @@ from .booking import BookingEvent, CheckEvent
 from .commands import ConnectionAnswer, ConnectionRequest, LedgerCommand, SettingsApplied
 from .connection import ConnectionSettingsEvent
 from .order import OrderEvent
+from .privacy import CustomerKeyEvent
 
 KEY_SEPARATOR = ":"
 DLQ_SUFFIX = ".dlq"
@@ -34,6 +35,8 @@ class Topic:
     # What travels on the topic, for people: the AsyncAPI documents every service serves
     # (and `libs/contracts/schemas/asyncapi/`) describe each channel with it.
     description: str = ""
+    # Topic configs beyond the cleanup policy (`koppel topics ensure` applies them).
+    configs: tuple[tuple[str, str], ...] = ()
 
     @property
     def dead_letter(self) -> str:
@@ -53,9 +56,10 @@ def split_order_key(key: str) -> tuple[str, str]:
 
 
 def event_key(event: BaseModel) -> str:
-    """The message key of any contract event: per order where there is one, else per connection."""
+    """The message key of any contract event: per order where there is one, per customer key
+    on the privacy topic, else per connection."""
     connection_id: str = event.connection_id  # type: ignore[attr-defined]
-    order_ref = getattr(event, "order_ref", None)
+    order_ref = getattr(event, "order_ref", None) or getattr(event, "key_id", None)
     return order_key(connection_id, order_ref) if order_ref else connection_id
 
 
@@ -127,6 +131,17 @@ SETTINGS_APPLIED = Topic(
     "connection_id",
     description="A service took a connection's settings version.",
 )
+PRIVACY_KEYS = Topic(
+    "privacy.keys.v1",
+    CustomerKeyEvent,
+    "connection_id:key_id",
+    compacted=True,
+    description="A customer's key for the personal data in their orders (encrypted with the "
+    "platform key), or the marker that it was erased; compaction then drops the key.",
+    # An erased key's record leaves the log at the next compaction: segments roll within
+    # an hour and any dirt is worth cleaning, so that is about an hour, not a week.
+    configs=(("segment.ms", "3600000"), ("min.cleanable.dirty.ratio", "0.01")),
+)
 
 ALL_TOPICS: tuple[Topic, ...] = (
     CONNECTIONS,
@@ -138,4 +153,5 @@ ALL_TOPICS: tuple[Topic, ...] = (
     OPS_REQUESTS,
     OPS_ANSWERS,
     SETTINGS_APPLIED,
+    PRIVACY_KEYS,
 )

@@ -115,12 +115,14 @@ def order_event(
     )
 
 
-def publication(event: OrderEvent, now: datetime) -> Publication:
+def publication(event: OrderEvent, now: datetime, fingerprint: str | None = None) -> Publication:
+    """`fingerprint`: of the order as the shop gave it, when `event` carries it sealed (the
+    next fetch is compared with the shop's order, not with the sealed one)."""
     return Publication(
         connection_id=event.connection_id,
         order_ref=event.order_ref,
         revision=event.revision,
-        fingerprint=booking_fingerprint(event.order),
+        fingerprint=fingerprint or booking_fingerprint(event.order),
         source_order_id=event.order.source_order_id,
         order=event.order.model_dump(mode="json"),
         cancelled=event.kind == OrderEventKind.CANCELLED,

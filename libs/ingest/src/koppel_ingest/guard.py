@@ -172,7 +172,8 @@ class Alerts:
             self._text(ORDER_UNREADABLE, connection.language, number=number, detail=detail),
             cause_id,
             order_ref=order_ref,
-            order=summary,
+            # No customer name: alerts are kept on a topic no customer key protects.
+            order=summary.model_copy(update={"customer_name": None}) if summary else None,
         )
         try:
             await self.publisher.publish(OPS_ALERTS, event)

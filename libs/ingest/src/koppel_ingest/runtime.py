@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from koppel_chassis import SecretBox
 from koppel_contracts import ConnectionSettings, Language
+from koppel_privacy import KeyIssuer
 from starlette.routing import Route
 
 from .adapter import ConnectionCheck, ShopAdapter
@@ -32,6 +33,8 @@ from .webhooks import BackgroundTasks, WebhookReceiver, WebhookRegistrar
 log = logging.getLogger(__name__)
 
 MAINTAIN_EVERY = timedelta(minutes=10)
+# Retention is counted in years; once a day is soon enough, and spares the scan.
+RETENTION_EVERY = timedelta(hours=24)
 
 
 class IngestRuntime:
@@ -49,15 +52,20 @@ class IngestRuntime:
         public_base_url: str | None = None,
         webhook_workers: int = 16,
         clock: Clock = utcnow,
+        privacy: KeyIssuer | None = None,
     ) -> None:
         self.adapter = adapter
         self.policy = policy
         self.store = store
         self.states = states
         self.clock = clock
+        self.connections = connections
+        self.privacy = privacy
         self.alerts = Alerts(adapter, publisher, states, store, clock)
         self.guard = ConnectionGuard(adapter, connections, states, self.alerts)
-        self.sync = OrderSync(adapter, store, publisher, self.alerts, clock, policy.stale)
+        self.sync = OrderSync(
+            adapter, store, publisher, self.alerts, clock, policy.stale, privacy=privacy
+        )
         self.tasks = BackgroundTasks(webhook_workers)
         self.registrar: WebhookRegistrar | None = None
         self.receiver: WebhookReceiver | None = None
@@ -91,7 +99,10 @@ class IngestRuntime:
             leases=leases,
             clock=clock,
         )
+        if self.receiver is not None:
+            self.receiver.missed = self.poller.catch_up
         self._last_maintenance: datetime | None = None
+        self._last_retention: datetime | None = None
 
     # ---- entry points -------------------------------------------------------------------
 
@@ -114,6 +125,23 @@ class IngestRuntime:
         if self._last_maintenance is None or now - self._last_maintenance >= MAINTAIN_EVERY:
             self._last_maintenance = now
             await self.poller.maintain()
+        if self.privacy is not None and (
+            self._last_retention is None or now - self._last_retention >= RETENTION_EVERY
+        ):
+            self._last_retention = now
+            await self.apply_retention()
+
+    async def apply_retention(self) -> int:
+        """Erase the customers of this shop's connections whose last order is older than the
+        connection's `privacy.retention_years`; how many."""
+        if self.privacy is None:
+            return 0
+        ours = {
+            cid: settings
+            for cid, settings in (await self.connections.all()).items()
+            if settings.shop.system == self.adapter.system
+        }
+        return await self.privacy.expire(ours, self.clock())
 
     def routes(self) -> list[Route]:
         if self.receiver is None or self.adapter.webhooks is None:

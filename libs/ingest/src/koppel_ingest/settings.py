@@ -56,7 +56,10 @@ class PolledIngestSettings(IngestSettings):
         default=14, ge=1, description="How far back (by placing date) a full listing looks"
     )
     poll_lease_seconds: float = Field(
-        default=300.0, gt=0, description="Lease per connection poll; renewed while polling"
+        default=30.0,
+        gt=0,
+        description="Lease per connection poll, renewed every third of it while polling; what"
+        " a replica that dies mid-poll holds the connection up for",
     )
 
     def poll_policy(self) -> PollPolicy:

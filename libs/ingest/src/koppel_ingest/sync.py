@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from koppel_chassis import KeyedLocks, describe_validation_error, log_context
 from koppel_contracts import SHOP_ORDERS, CanonicalOrder, OrderEventKind
+from koppel_privacy import KeyIssuer
 from pydantic import ValidationError
 
 from .adapter import OrderUnreadable, ShopAdapter, ShopOrder
@@ -55,6 +56,7 @@ class OrderSync:
         alerts: Alerts,
         clock: Clock,
         stale: timedelta,
+        privacy: KeyIssuer | None = None,
     ) -> None:
         self.adapter = adapter
         self.store = store
@@ -62,6 +64,8 @@ class OrderSync:
         self.alerts = alerts
         self.clock = clock
         self.stale = stale  # an outbox entry this old was left by a crash
+        # Seals the customer's personal data in every published order (None: in clear).
+        self.privacy = privacy
         # In this process, a webhook and the poll for one shop id never interleave (one
         # lock per id, held from the fetch on, so nothing acts on a stale read), nor do
         # the ids of one re-issue (a second lock per order number). Different orders of
@@ -207,7 +211,10 @@ class OrderSync:
     ) -> None:
         now = self.clock()
         event = order_event(record, kind, order, self.adapter.source_system, now)
-        claimed = publication(event, now)
+        if self.privacy is not None:
+            # Sealed from here on: outbox, stored order and topic never hold it in clear.
+            event = await self.privacy.seal(event)
+        claimed = publication(event, now, booking_fingerprint(order))
         if not await self.store.claim(record, claimed):
             raise ConcurrentChange(f"order {record.order_ref} changed while it was being published")
         await self._send(claimed)

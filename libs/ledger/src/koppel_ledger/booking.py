@@ -62,6 +62,9 @@ class Run:
     free_intent: LedgerDoc | None = None
     calls_recorded: int = 0  # ledger calls already counted in the record
     released: bool = False  # the finishing write went through (and let go of the order)
+    # A new document, recorded in memory and written with the revision's last write (one
+    # write less per order); written on its own as soon as anything goes wrong.
+    deferred: Change | None = None
 
     @property
     def revision(self) -> int:
@@ -77,7 +80,8 @@ class Booking:
     display_name: str
     can_replace: bool
     always_look_up: bool = False
-    crash_after_create: bool = False
+    crash_after_creates: int = 0  # test hook: SIGKILL this process after that many creates
+    creates: int = 0
 
     async def record(self, run: Run, change: Change) -> None:
         await self.store.write(run.record.id, run.lock, change)
@@ -91,23 +95,38 @@ class Booking:
         if run.record.booked_revision < run.revision:
             await self.book(run)
         check = None
-        if run.record.checked_revision < run.revision:
-            check = await self.check(run)
+        try:
+            if run.record.checked_revision < run.revision:
+                check = await self.check(run)
+        except Exception:
+            await self.record_deferred(run)  # what was created stays recorded
+            raise
         meter = current_meter()
         calls = meter.calls if meter else 0
         finish = Change(next_attempt_at=None, calls=calls - run.calls_recorded)
         if check is not None:
             finish = replace(check, next_attempt_at=None, calls=calls - run.calls_recorded)
-        # One write records the check, counts the calls and lets go of the order.
+        deferred, run.deferred = run.deferred, None
+        # One write records the document (when new), the check, counts the calls and lets
+        # go of the order.
+        last = deferred.then(finish) if deferred else finish
         run.released = await self.store.write(
-            run.record.id, run.lock, finish, revision=run.revision, release=True
+            run.record.id, run.lock, last, revision=run.revision, release=True
         )
         if run.released:
             run.calls_recorded = calls
             finish.apply(run.record)
             self.metrics.observe_calls(run.record.calls)
-        elif check is not None:
-            await self.record(run, check)  # a newer revision arrived: still record this check
+        elif deferred is not None or check is not None:
+            # A newer revision arrived: still record the document and this check.
+            alone = (deferred.then(check) if check else deferred) if deferred else check
+            assert alone is not None
+            await self.record(run, alone)
+
+    async def record_deferred(self, run: Run) -> None:
+        deferred, run.deferred = run.deferred, None
+        if deferred is not None:
+            await self.store.write(run.record.id, run.lock, deferred)
 
     async def book(self, run: Run) -> None:
         action = book_action(run.record, self.can_replace)
@@ -133,7 +152,7 @@ class Booking:
         plan = self.plan(run)
         if isinstance(action, CreateNew):
             created = await self.create(run, Op.INVOICE, plan)
-            await self.record_open(run, created, action.status)
+            await self.record_open(run, created, action.status, defer=True)
             return
         assert isinstance(action, Amend) and open_doc is not None
         if action.try_replace:
@@ -199,8 +218,12 @@ class Booking:
                 log.info("the number is taken by another document; taking another")
                 draft = await run.session.renumber(draft)
                 continue
-            if self.crash_after_create:
-                log.warning("TEST HOOK crash_after_create: killing this process now")
+            self.creates += 1
+            if self.crash_after_creates and self.creates >= self.crash_after_creates:
+                log.warning(
+                    "TEST HOOK crash_after_create: killing this process now",
+                    extra={"creates": self.creates},
+                )
                 os.kill(os.getpid(), signal.SIGKILL)
             log.info("document created", extra={"op": op.value, "number": created.number})
             return created
@@ -249,8 +272,11 @@ class Booking:
     def _notices(self, doc: LedgerDoc) -> list[Notice]:
         return [Notice(code=code, text=text) for code, text in doc.plan.notice_texts()]
 
-    async def record_open(self, run: Run, created: LedgerDoc, status: BookingStatus) -> None:
-        """The order's document exists in the ledger: record it and announce it."""
+    async def record_open(
+        self, run: Run, created: LedgerDoc, status: BookingStatus, *, defer: bool = False
+    ) -> None:
+        """The order's document exists in the ledger: record it and announce it. `defer`:
+        with the revision's last write (`book_and_check`)."""
         booked = created.revision >= run.revision
         ref = run.session.ledger_ref(created)
         event = self.events.booking(
@@ -263,7 +289,12 @@ class Booking:
             booked_revision=run.revision if booked else KEEP,
             outbox=(event,),
         )
-        await self.record(run, change)
+        if defer:
+            assert run.deferred is None
+            change.apply(run.record)
+            run.deferred = change
+        else:
+            await self.record(run, change)
         self.metrics.booked(status.value)
 
     async def record_credit(self, run: Run, credit: LedgerDoc, *, final: bool) -> None:

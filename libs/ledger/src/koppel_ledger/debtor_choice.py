@@ -5,6 +5,11 @@ The rules, first match wins:
 1. **Fixed**: a debtor for the order's payment method (`booking.payment_method_debtors`,
    key `*` for every other method). The merchant named it explicitly, so it wins over
    everything below, business buyers included (the seed's "bol.com" debtor keeps working).
+
+   Then **erased customers** (`koppel_privacy`: the order's personal data was sealed and its
+   key is gone): the connection's debtor for erased customers, "Verwijderde klanten", one
+   per destination country like the collective debtor — nothing is left to match or create
+   a debtor of their own with; the totals and VAT per rate stay the order's.
 2. **Business buyers** (a company name or a VAT number on the order) always get a debtor of
    their own: rule 4, whatever `booking.consumers` says.
 3. **Consumers** with `booking.consumers = collective` (the default for Bol.com, whose
@@ -44,6 +49,7 @@ SHOP_NAMES: dict[ShopSystem, str] = {
     ShopSystem.BOL: "Bol.com",
 }
 COLLECTIVE_PREFIX = "Consumenten"
+ERASED_DEBTOR = "Verwijderde klanten"
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,14 @@ def choose_debtor(
     fixed = debtors.get(order.payment_method or "") or debtors.get("*")
     if fixed is not None:
         return FixedDebtor(fixed)
+    if order.sealed:  # revealed, yet still sealed: the customer's key was erased
+        country = destination_country(order)
+        return CollectiveDebtor(
+            name=ERASED_DEBTOR,
+            country_code=country,
+            home=country == home_country,
+            seed=f"erased|{connection_id}|{country}",
+        )
     business = is_business_buyer(order)
     if not business and booking.consumers == ConsumerDebtor.COLLECTIVE:
         name = collective_name(booking, shop)
@@ -164,6 +178,7 @@ def choose_debtor(
 
 
 __all__ = [
+    "ERASED_DEBTOR",
     "HOME_COUNTRY",
     "SHOP_NAMES",
     "CollectiveDebtor",

@@ -57,7 +57,9 @@ def summary(event: OrderEvent) -> OrderSummary:
         placed_on=document_date(order),
         total_incl_vat=order.totals.total_incl_vat,
         currency=order.currency,
-        customer_name=customer_name(order),
+        # A sealed order's customer stays out of bookings, checks and alerts: those topics
+        # are kept too, and no customer key would make the name unreadable there.
+        customer_name=None if order.sealed else customer_name(order),
     )
 
 

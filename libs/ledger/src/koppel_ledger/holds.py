@@ -7,11 +7,13 @@ and replicas meet the refusal at once. New settings (a higher version) release t
 
 Every booking asks `get()`; the answer is kept for `cache_seconds` (this process' own
 writes drop it at once). Another replica's hold is seen that much later: a few more
-orders meet the refusal themselves, and hold again.
+orders meet the refusal themselves, and hold again. When the answer is out of date, the
+orders of a batch that ask at the same moment share one read.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -82,20 +84,38 @@ class MongoHoldStore:
         self.clock = clock
         self.cache = timedelta(seconds=cache_seconds)
         self._cached: dict[str, tuple[datetime, ConnectionHold | None]] = {}
+        self._reading: dict[str, asyncio.Future[ConnectionHold | None]] = {}
 
     async def get(self, connection_id: str) -> ConnectionHold | None:
         now = self.clock()
         cached = self._cached.get(connection_id)
         if cached is not None and now - cached[0] < self.cache:
             return cached[1]
+        if not self.cache:
+            return await self._read(connection_id)
+        reading = self._reading.get(connection_id)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(connection_id))
+            self._reading[connection_id] = reading
+            reading.add_done_callback(lambda done: self._store(connection_id, now, done))
+        return await asyncio.shield(reading)
+
+    async def _read(self, connection_id: str) -> ConnectionHold | None:
         doc = await self.holds.find_one({"_id": connection_id})
-        hold = ConnectionHold.from_doc(doc) if doc is not None else None
-        if self.cache:
-            self._cached[connection_id] = (now, hold)
-        return hold
+        return ConnectionHold.from_doc(doc) if doc is not None else None
+
+    def _store(
+        self, connection_id: str, at: datetime, done: asyncio.Future[ConnectionHold | None]
+    ) -> None:
+        if self._reading.get(connection_id) is not done:
+            return  # forgotten while reading: the answer may predate our own write
+        del self._reading[connection_id]
+        if not done.cancelled() and done.exception() is None:
+            self._cached[connection_id] = (at, done.result())
 
     def forget(self, connection_id: str) -> None:
         self._cached.pop(connection_id, None)
+        self._reading.pop(connection_id, None)
 
     async def _announce(self, outbox: list[OutboxItem]) -> bool:
         won = False

@@ -18,7 +18,8 @@ from koppel_contracts import OrderEvent, order_key
 from .clock import Clock, utcnow
 from .holds import ConnectionHold
 from .records import Change, OrderRecord, Received, State
-from .store import Lock, LostLock, RetrySelection, received_fields
+from .selection import RetrySelection
+from .store import Lock, LostLock, new_order_doc, received_fields
 
 
 class MemoryOrderStore:
@@ -47,6 +48,21 @@ class MemoryOrderStore:
         new = doc.get("first_revision") == event.revision
         return (Received.NEW if new else Received.NEWER), self._record(order_id)
 
+    async def receive_new(self, events: list[OrderEvent]) -> list[OrderRecord | None]:
+        now = self.clock()
+        owned: list[OrderRecord | None] = []
+        for event in events:
+            doc = new_order_doc(event, now, self._token(), self.lock)
+            if doc["_id"] in self.docs:
+                owned.append(None)
+                continue
+            self.docs[doc["_id"]] = doc
+            owned.append(self._record(doc["_id"]))
+        return owned
+
+    def _token(self) -> str:
+        return f"{self.owner}:{uuid.uuid4().hex[:8]}"
+
     async def get(self, order_id: str) -> OrderRecord | None:
         return self._record(order_id)
 
@@ -64,7 +80,7 @@ class MemoryOrderStore:
             return None
         self.locks[lock_id] = now
         doc.update(
-            lock_owner=f"{self.owner}:{uuid.uuid4().hex[:8]}",
+            lock_owner=self._token(),
             lock_until=now + self.lock,
             lock_generation=generation,
         )

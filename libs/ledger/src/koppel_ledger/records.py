@@ -13,14 +13,31 @@ are the only places that know the stored shape.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from koppel_contracts import ALL_TOPICS, Envelope, Failure, OrderEvent, OrderEventKind, Topic
+
+from .recorded_plan import RecordedLine, RecordedPlan
+
+__all__ = [
+    "KEEP",
+    "Change",
+    "Debtor",
+    "LedgerDoc",
+    "Op",
+    "OrderRecord",
+    "OutboxItem",
+    "Received",
+    "RecordedLine",
+    "RecordedPlan",
+    "State",
+    "aware",
+]
 
 
 class State(StrEnum):
@@ -51,107 +68,6 @@ class Received(StrEnum):
 def aware(moment: datetime) -> datetime:
     """MongoDB may hand back naive UTC datetimes (FerretDB does): make them aware."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# ---- what was booked ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecordedLine:
-    kind: str
-    description: str
-    vat_rate: Decimal
-    ledger_account: str
-    vat_code: str
-    amount_excl_vat: Decimal
-    vat_amount: Decimal
-    amount_incl_vat: Decimal
-
-
-_AMOUNTS = ("vat_rate", "amount_excl_vat", "vat_amount", "amount_incl_vat")
-
-
-@dataclass(frozen=True)
-class RecordedPlan:
-    """The lines and totals of a booked document (a later credit note mirrors them)."""
-
-    lines: tuple[RecordedLine, ...]
-    total_excl_vat: Decimal
-    total_vat: Decimal
-    total_incl_vat: Decimal
-    notices: tuple[tuple[str, str], ...] = ()  # (code, text in the merchant's language)
-    treatment: str = "domestic"  # domestic | oss | icp | export (koppel_contracts.VatTreatment)
-    country_code: str = ""  # where the goods went (the VAT country for OSS)
-
-    @classmethod
-    def of(cls, plan: Any) -> RecordedPlan:
-        """From a `koppel_bookkeeping.BookingPlan` (or anything shaped like one)."""
-        return cls(
-            lines=tuple(
-                RecordedLine(
-                    kind=str(getattr(ln.kind, "value", ln.kind)),
-                    description=ln.description,
-                    vat_rate=ln.vat_rate,
-                    ledger_account=ln.ledger_account,
-                    vat_code=ln.vat_code,
-                    amount_excl_vat=ln.amount_excl_vat,
-                    vat_amount=ln.vat_amount,
-                    amount_incl_vat=ln.amount_incl_vat,
-                )
-                for ln in plan.lines
-            ),
-            total_excl_vat=plan.total_excl_vat,
-            total_vat=plan.total_vat,
-            total_incl_vat=plan.total_incl_vat,
-            notices=tuple(
-                (str(getattr(n, "code", n)), str(getattr(n, "text", n)))
-                for n in getattr(plan, "notices", ())
-            ),
-            treatment=str(getattr(getattr(plan, "treatment", None), "value", "domestic")),
-            country_code=str(getattr(plan, "country_code", "") or ""),
-        )
-
-    def notice_texts(self) -> tuple[tuple[str, str], ...]:
-        return self.notices
-
-    def bookable_lines(self) -> list[RecordedLine]:
-        """Lines worth booking: ledgers (and accountants) dislike zero lines."""
-        return [ln for ln in self.lines if ln.amount_excl_vat != 0 or ln.vat_amount != 0]
-
-    def vat_per_rate(self) -> dict[Decimal, Decimal]:
-        totals: dict[Decimal, Decimal] = {}
-        for line in self.lines:
-            totals[line.vat_rate] = totals.get(line.vat_rate, Decimal(0)) + line.vat_amount
-        return totals
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "lines": [{k: str(v) for k, v in vars(ln).items()} for ln in self.lines],
-                "total_excl_vat": str(self.total_excl_vat),
-                "total_vat": str(self.total_vat),
-                "total_incl_vat": str(self.total_incl_vat),
-                "notices": [list(n) for n in self.notices],
-                "treatment": self.treatment,
-                "country_code": self.country_code,
-            }
-        )
-
-    @classmethod
-    def from_json(cls, text: str) -> RecordedPlan:
-        data = json.loads(text)
-        return cls(
-            lines=tuple(
-                RecordedLine(**{k: Decimal(v) if k in _AMOUNTS else v for k, v in ln.items()})
-                for ln in data["lines"]
-            ),
-            total_excl_vat=Decimal(data["total_excl_vat"]),
-            total_vat=Decimal(data["total_vat"]),
-            total_incl_vat=Decimal(data["total_incl_vat"]),
-            notices=tuple((str(c), str(t)) for c, t in data.get("notices") or ()),
-            treatment=str(data.get("treatment") or "domestic"),
-            country_code=str(data.get("country_code") or ""),
-        )
 
 
 @dataclass(frozen=True)
@@ -245,7 +161,11 @@ class OutboxItem:
     event: Envelope
 
     def stored(self) -> dict[str, str]:
-        return {"topic": self.topic.name, "json": self.event.model_dump_json()}
+        return {"topic": self.topic.name, "json": self._json}
+
+    @cached_property
+    def _json(self) -> str:  # written to the store, then kept in the record: dumped once
+        return self.event.model_dump_json()
 
     @classmethod
     def load(cls, stored: dict[str, str]) -> OutboxItem:
@@ -287,6 +207,8 @@ class OrderRecord:
     calls: int = 0
     updated_at: datetime | None = None
     _event: OrderEvent | None = field(default=None, repr=False, compare=False)
+    # Outbox entries this process wrote, as objects: published without parsing them again.
+    _written: dict[str, OutboxItem] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def event(self) -> OrderEvent:
@@ -299,7 +221,10 @@ class OrderRecord:
         return self.event.kind
 
     def outbox_items(self) -> list[tuple[str, OutboxItem]]:
-        return [(event_id, OutboxItem.load(s)) for event_id, s in self.outbox.items()]
+        return [
+            (event_id, self._written.get(event_id) or OutboxItem.load(stored))
+            for event_id, stored in self.outbox.items()
+        ]
 
     def credited_numbers(self) -> set[str]:
         return {c.cancels for c in self.credits if c.cancels}
@@ -396,6 +321,19 @@ class Change:
             values[f.name] = value
         return values
 
+    def then(self, later: Change) -> Change:
+        """This change and `later` as one write (`later` wins where both set a field)."""
+        assert self.add_credit is None or later.add_credit is None, "one credit per write"
+        merged = {
+            f.name: getattr(later, f.name)
+            for f in fields(later)
+            if getattr(later, f.name) is not KEEP
+        }
+        merged["add_credit"] = later.add_credit or self.add_credit
+        merged["outbox"] = (*self.outbox, *later.outbox)
+        merged["calls"] = self.calls + later.calls
+        return replace(self, **merged)
+
     def apply(self, record: OrderRecord) -> None:
         """Keep an in-memory record in step with what was written."""
         for f in fields(self):
@@ -408,4 +346,5 @@ class Change:
             record.credits.append(self.add_credit)
         for item in self.outbox:
             record.outbox[item.event.event_id] = item.stored()
+            record._written[item.event.event_id] = item
         record.calls += self.calls

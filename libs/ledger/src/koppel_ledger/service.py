@@ -7,12 +7,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from faststream.kafka import KafkaMessage
 from koppel_chassis import ConnectionStore, IndexSpec, Service, follow_connections
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
-from koppel_contracts import LEDGER_COMMANDS, SHOP_ORDERS, LedgerCommand, OrderEvent
+from koppel_contracts import (
+    LEDGER_BOOKINGS,
+    LEDGER_CHECKS,
+    LEDGER_COMMANDS,
+    OPS_ALERTS,
+    SHOP_ORDERS,
+    LedgerCommand,
+    OrderEvent,
+)
 
-from . import commands, holds, store
+from . import commands, holds, privacy, store
 from .adapter import LedgerAdapter
 from .connection_test import serve_requests
 from .metrics import LedgerMetrics
@@ -29,7 +39,12 @@ def build_ledger_service(
     ledger: str,
     indexes: Sequence[IndexSpec] = (),
 ) -> Service:
-    service = Service(settings, indexes=[*store.INDEXES, *indexes])
+    service = Service(
+        settings,
+        indexes=[*store.INDEXES, *indexes],
+        # what the runtime's outboxes publish (events.py, booking.py): the event map
+        publishes=[LEDGER_BOOKINGS, LEDGER_CHECKS, OPS_ALERTS],
+    )
     metrics = LedgerMetrics(service.registry, ledger)
     adapter = make_adapter(service, metrics)
     connections = ConnectionStore(
@@ -45,16 +60,33 @@ def build_ledger_service(
         metrics=metrics,
     )
     service.runtime = runtime  # type: ignore[attr-defined]  # for tests and operators
+    privacy.protect(service, runtime)  # customers' data revealed only where booked
 
-    # consume → book → record → publish. With `consumer_workers` > 1 FastStream runs that
-    # many consumers, each owning whole partitions (NACK_ON_ERROR keeps commit-after-effect
-    # and the order of one key's events).
-    workers = settings.consumer_workers
-    options = {"max_workers": workers} if workers > 1 else {}
+    # consume → book → record → publish, then commit (NACK_ON_ERROR: an error seeks back).
+    if settings.batch_max_records > 1:
+        # Batch mode: what one fetch delivers, up to the bound, booked concurrently; the
+        # offsets are committed once the whole batch is recorded and published. The
+        # chassis dead-letters undecodable records of a batch before they get here.
+        @service.subscriber(
+            SHOP_ORDERS,
+            batch=True,
+            max_records=settings.batch_max_records,
+            batch_timeout_ms=settings.batch_timeout_ms,
+        )
+        async def handle_orders(msg: KafkaMessage) -> None:
+            records: tuple[Any, ...] = msg.raw_message  # type: ignore[assignment]
+            events = [OrderEvent.model_validate_json(r.value) for r in records if r.value]
+            await runtime.on_orders(events)
 
-    @service.subscriber(SHOP_ORDERS, **options)
-    async def handle_order(event: OrderEvent) -> None:
-        await runtime.on_order(event)
+    else:
+        # One message at a time; with `consumer_workers` > 1 FastStream runs that many
+        # consumers, each owning whole partitions (the order of one key's events kept).
+        workers = settings.consumer_workers
+        options = {"max_workers": workers} if workers > 1 else {}
+
+        @service.subscriber(SHOP_ORDERS, **options)
+        async def handle_order(event: OrderEvent) -> None:
+            await runtime.on_order(event)
 
     # "Verwerk" / "Verwerk alle" from the dashboard (or the CLI): book again now
     @service.subscriber(LEDGER_COMMANDS, purpose="commands")

@@ -31,11 +31,31 @@ class LedgerSettings(ServiceSettings):
         default=timedelta(hours=24),
         description="Transient failures older than this become a persistent failure",
     )
+    batch_max_records: int = Field(
+        default=200,
+        ge=1,
+        description="Batch mode: order events taken from one Kafka fetch at once and booked "
+        "concurrently, offsets committed after the whole batch; 1 = one message at a time "
+        "(then CONSUMER_WORKERS applies)",
+    )
+    batch_timeout_ms: int = Field(
+        default=20,
+        ge=1,
+        description="Batch mode: how long an idle consumer waits for records (FastStream "
+        "then pauses as long again); a fetch with records returns at once",
+    )
+    connection_concurrency: int = Field(
+        default=8,
+        ge=1,
+        description="Ledger calls in flight at once per connection (batch mode books many "
+        "orders of one connection at the same time); the ledger client's own rate limits "
+        "apply on top",
+    )
     consumer_workers: int = Field(
         default=1,
         ge=1,
-        description="Consumers of shop.orders per process, each owning whole partitions "
-        "(order per key kept); 1 = one message at a time",
+        description="Without batch mode: consumers of shop.orders per process, each owning "
+        "whole partitions (order per key kept); 1 = one message at a time",
     )
     scheduler_interval_seconds: float = Field(default=2.0, gt=0)
     scheduler_batch: int = Field(default=20, ge=1)
@@ -72,6 +92,12 @@ class LedgerSettings(ServiceSettings):
         default=False,
         description="TEST HOOK: kill -9 this process right after the ledger accepted a create, "
         "before the ids are recorded (proves exactly-once across a crash)",
+    )
+    crash_after_creates: int = Field(
+        default=0,
+        ge=0,
+        description="TEST HOOK: the same after that many creates (in batch mode: in the "
+        "middle of a batch, other orders at every step); 0 = never",
     )
 
     def retry_policy(self) -> RetryPolicy:

@@ -13,7 +13,12 @@ exactly one inserts g+1. The winner then writes the lock into the order *guarded
 generation it read*, so a worker that read a long-gone generation (and whose lock
 document was already cleaned up) cannot overwrite a newer lock. A released lock's
 document is deleted at once: nothing piles up, and a lock that was never released
-(the worker died) is purged after `stale_locks`.
+(the worker died) is purged after `stale_locks`. An order that arrives for the first
+time in a batch (`receive_new`) is owned by the insert of its own document, also unique:
+generation 0, which has no lock document (the next claim takes generation 1).
+
+Writes of many orders at once (a batch booked concurrently) travel together: every write
+goes through `bulk.BulkWrites` (group commit), and each still gets its own answer.
 
 What the scheduler needs lives in `order_schedule`: one small document per order that
 has something to do later (a hint, written *before* the state that needs it), so finding
@@ -22,6 +27,7 @@ due work never reads the order history.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,11 +35,27 @@ from typing import Any, Protocol
 
 from koppel_chassis import IndexSpec, purge_expired
 from koppel_chassis.mongo import AsyncCollection, AsyncDatabase, Document, DuplicateKeyError
-from koppel_contracts import LedgerCommand, LedgerCommandKind, OrderEvent, order_key
+from koppel_contracts import OrderEvent, order_key
 from pymongo import ReturnDocument
 
+from .bulk import BulkWrites, owned_by, written_by
 from .clock import Clock, utcnow
 from .records import Change, OrderRecord, Received, State, aware
+from .selection import RETRYABLE, RetrySelection, resumable
+
+__all__ = [
+    "INDEXES",
+    "RETRYABLE",
+    "Lock",
+    "LostLock",
+    "MongoOrderStore",
+    "OrderStore",
+    "RetrySelection",
+    "lock_of",
+    "new_order_doc",
+    "received_fields",
+    "resumable",
+]
 
 ORDERS = "orders"
 LOCKS = "order_locks"
@@ -55,68 +77,12 @@ class LostLock(RuntimeError):
 @dataclass(frozen=True)
 class Lock:
     owner: str
-    generation: int
+    generation: int  # 0: owned by inserting the order (`receive_new`), no lock document
 
 
 def lock_of(record: OrderRecord) -> Lock:
     assert record.lock_owner is not None, "the record is not owned"
     return Lock(record.lock_owner, record.lock_generation)
-
-
-def resumable(connection_id: str, fixable: frozenset[str]) -> dict[str, Any]:
-    """Orders new settings give a new chance: held, waiting for settings, or failed for a
-    reason the settings can fix."""
-    return {
-        "connection_id": connection_id,
-        "$or": [
-            {"state": State.HELD.value},
-            {"state": State.WAITING.value, "reason_code": "settings_pending"},
-            {"state": State.WAITING.value, "reason_code": "connection_inactive"},
-            {"state": State.FAILED.value, "reason_code": {"$in": sorted(fixable)}},
-        ],
-    }
-
-
-RETRYABLE = frozenset({State.FAILED, State.HELD, State.WAITING})
-
-
-@dataclass(frozen=True)
-class RetrySelection:
-    """Orders a person asked to book again now (the dashboard's Verwerk / Verwerk alle):
-    one order, or a connection's orders in some states received since a moment. Only
-    orders that are not booked can be selected; booked ones have nothing to retry."""
-
-    connection_id: str
-    order_ref: str | None = None
-    states: frozenset[State] = frozenset({State.FAILED})
-    since: datetime | None = None
-
-    @classmethod
-    def of(cls, command: LedgerCommand) -> RetrySelection:
-        wanted = {State(s) for s in command.states if s in {r.value for r in RETRYABLE}}
-        if command.kind is LedgerCommandKind.RETRY_ORDER:
-            return cls(command.connection_id, command.order_ref, RETRYABLE)
-        return cls(command.connection_id, None, frozenset(wanted), command.since)
-
-    def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {
-            "connection_id": self.connection_id,
-            "state": {"$in": sorted(s.value for s in self.states & RETRYABLE)},
-        }
-        if self.order_ref is not None:
-            query["_id"] = order_key(self.connection_id, self.order_ref)
-        if self.since is not None:
-            query["created_at"] = {"$gte": self.since}
-        return query
-
-    def matches(self, doc: dict[str, Any]) -> bool:
-        """`query()` for the in-memory twin."""
-        return (
-            doc.get("connection_id") == self.connection_id
-            and doc.get("state") in {s.value for s in self.states & RETRYABLE}
-            and (self.order_ref is None or doc.get("order_ref") == self.order_ref)
-            and (self.since is None or aware(doc["created_at"]) >= self.since)
-        )
 
 
 class OrderStore(Protocol):
@@ -125,6 +91,7 @@ class OrderStore(Protocol):
     lock: timedelta
 
     async def receive(self, event: OrderEvent) -> tuple[Received, OrderRecord | None]: ...
+    async def receive_new(self, events: list[OrderEvent]) -> list[OrderRecord | None]: ...
     async def get(self, order_id: str) -> OrderRecord | None: ...
     async def claim(
         self, order_id: str, record: OrderRecord | None = None
@@ -184,6 +151,13 @@ def received_fields(event: OrderEvent, now: datetime) -> tuple[dict[str, Any], d
     )
 
 
+def new_order_doc(event: OrderEvent, now: datetime, owner: str, lock: timedelta) -> Document:
+    """An order seen for the first time, owned by whoever manages to insert this document."""
+    fields, first = received_fields(event, now)
+    order_id = order_key(event.connection_id, event.order_ref)
+    return {"_id": order_id, **first, **fields, "lock_owner": owner, "lock_until": now + lock}
+
+
 class MongoOrderStore:
     def __init__(
         self,
@@ -196,6 +170,8 @@ class MongoOrderStore:
         self.orders: AsyncCollection[Document] = db[ORDERS]
         self.locks: AsyncCollection[Document] = db[LOCKS]
         self.hints: AsyncCollection[Document] = db[SCHEDULE]
+        self._orders = BulkWrites(self.orders)
+        self._locks = BulkWrites(self.locks)
         self.lock = timedelta(seconds=lock_seconds)
         self.clock = clock
         self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
@@ -221,6 +197,17 @@ class MongoOrderStore:
         new = doc.get("first_revision") == event.revision
         return (Received.NEW if new else Received.NEWER), OrderRecord.from_doc(doc)
 
+    async def receive_new(self, events: list[OrderEvent]) -> list[OrderRecord | None]:
+        """Store each event's order as new and owned by this worker — one unique insert per
+        order, sent together; None for an order that exists (for `receive` and `claim`)."""
+        now = self.clock()
+        docs = [new_order_doc(e, now, self._token(), self.lock) for e in events]
+        won = await asyncio.gather(*(self._orders.insert(doc) for doc in docs))
+        return [OrderRecord.from_doc(d) if ok else None for d, ok in zip(docs, won, strict=True)]
+
+    def _token(self) -> str:
+        return f"{self.owner}:{uuid.uuid4().hex[:8]}"
+
     async def get(self, order_id: str) -> OrderRecord | None:
         doc = await self.orders.find_one({"_id": order_id})
         return OrderRecord.from_doc(doc) if doc is not None else None
@@ -237,20 +224,16 @@ class MongoOrderStore:
         if record.lock_until is not None and record.lock_until >= now:
             return None
         generation = record.lock_generation + 1
-        token = f"{self.owner}:{uuid.uuid4().hex[:8]}"
-        try:
-            await self.locks.insert_one(
-                {"_id": f"{order_id}|{generation}", "owner": token, "created_at": now}
-            )
-        except DuplicateKeyError:
+        token = self._token()
+        lock_id = f"{order_id}|{generation}"
+        if not await self._locks.insert({"_id": lock_id, "owner": token, "created_at": now}):
             return None  # another worker won this generation
         lock = {"lock_owner": token, "lock_until": now + self.lock, "lock_generation": generation}
         # Generation 0 has no field yet: None matches a missing field too.
         guard = {"_id": order_id, "lock_generation": record.lock_generation or None}
-        result = await self.orders.update_one(guard, {"$set": lock})
-        if result.matched_count != 1:
+        if not await self._orders.update(guard, {"$set": lock}, owned_by(token)):
             # We read a generation that is gone: someone claimed (and released) since.
-            await self.locks.delete_one({"_id": f"{order_id}|{generation}"})
+            await self._locks.delete({"_id": lock_id})
             return None
         if record.lock_until is not None:
             # Taken over from a worker whose lock expired: it may have written after our
@@ -274,7 +257,8 @@ class MongoOrderStore:
         arrived (False, nothing written, when one did). `release` lets go of the order in
         the same write. Raises LostLock when another worker owns the order."""
         now = self.clock()
-        set_: dict[str, Any] = {**change.written(), "updated_at": now}
+        token = uuid.uuid4().hex[:12]  # tells whether this write took effect (`bulk`)
+        set_: dict[str, Any] = {**change.written(), "updated_at": now, "write_id": token}
         for item in change.outbox:
             set_[f"outbox.{item.event.event_id}"] = item.stored()
         if release:
@@ -289,8 +273,7 @@ class MongoOrderStore:
         guard: dict[str, Any] = {"_id": order_id, "lock_owner": lock.owner}
         if revision is not None:
             guard["revision"] = revision
-        result = await self.orders.update_one(guard, update)
-        if result.matched_count == 1:
+        if await self._orders.update(guard, update, written_by(token)):
             if release:
                 await self._forget_lock(order_id, lock)
             return True
@@ -302,15 +285,17 @@ class MongoOrderStore:
         return await self.orders.count_documents({"_id": order_id, "lock_owner": lock.owner}) > 0
 
     async def release(self, order_id: str, lock: Lock) -> None:
-        result = await self.orders.update_one(
+        await self._orders.update(
             {"_id": order_id, "lock_owner": lock.owner},
             {"$set": {"lock_owner": None, "lock_until": None}},
         )
-        if result.matched_count == 1:
-            await self._forget_lock(order_id, lock)
+        # Whether or not we still owned it: our generation's lock document is ours, and a
+        # late claimer that inserts it again is stopped by the generation guard.
+        await self._forget_lock(order_id, lock)
 
     async def _forget_lock(self, order_id: str, lock: Lock) -> None:
-        await self.locks.delete_one({"_id": f"{order_id}|{lock.generation}"})
+        if lock.generation:
+            await self._locks.delete({"_id": f"{order_id}|{lock.generation}"})
 
     async def purge_locks(self, older_than: timedelta) -> int:
         """Locks whose worker died without letting go (released ones are gone already)."""
@@ -320,7 +305,7 @@ class MongoOrderStore:
         return await self.locks.count_documents({})
 
     async def add_calls(self, order_id: str, calls: int) -> None:
-        await self.orders.update_one({"_id": order_id}, {"$inc": {"calls": calls}})
+        await self._orders.update({"_id": order_id}, {"$inc": {"calls": calls}})
 
     # --- the outbox ---------------------------------------------------------------------
 
@@ -328,7 +313,7 @@ class MongoOrderStore:
         """The outbox entries are on Kafka: one write for all of them."""
         if event_ids:
             unset = {f"outbox.{event_id}": "" for event_id in event_ids}
-            await self.orders.update_one({"_id": order_id}, {"$unset": unset})
+            await self._orders.update({"_id": order_id}, {"$unset": unset})
 
     async def with_unpublished(self, older_than: timedelta, limit: int) -> list[OrderRecord]:
         cutoff = self.clock() - older_than

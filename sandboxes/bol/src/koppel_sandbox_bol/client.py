@@ -6,12 +6,12 @@ retailer_id=…)` or `control.for_account(id)` on another one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import httpx
+from koppel_sandbox_kit import ControlClient
 
-from .jsonio import dumps, loads
+from .jsonio import BOL_JSON
 
 BolJson = dict[str, Any]
 """A resource exactly as the Retailer API renders it (amounts as Decimal)."""
@@ -24,7 +24,11 @@ class Credentials:
     client_secret: str
 
 
-class BolControl:
+class BolControl(ControlClient):
+    """The kit's control client (`async with`, `aclose`, faults) in bol's JSON."""
+
+    codec = BOL_JSON
+
     def __init__(
         self,
         base_url: str,
@@ -33,42 +37,12 @@ class BolControl:
         timeout: float = 10.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        super().__init__(base_url, timeout=timeout, http=http)
         self.retailer_id = retailer_id
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            base_url=self.base_url + "/_control", timeout=timeout
-        )
 
     def for_account(self, retailer_id: str) -> BolControl:
         """The same connection, working on another account."""
         return BolControl(self.base_url, retailer_id=retailer_id, http=self._http)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
-        content = None if body is None else dumps(body).encode()
-        response = await self._http.request(
-            method, path, content=content, headers={"content-type": "application/json"}
-        )
-        if response.is_error:
-            raise RuntimeError(
-                f"sandbox control {method} {path}: {response.status_code} {response.text}"
-            )
-        return loads(response.text) if response.content else None
 
     @property
     def _a(self) -> str:
@@ -237,7 +211,7 @@ class BolControl:
         response.raise_for_status()
         return response.content
 
-    # --- calls, limits, faults ---------------------------------------------------
+    # --- calls, limits -------------------------------------------------------------
 
     async def calls(self) -> BolJson:
         """{calls: {"GET /retailer/orders": n, …}, rateLimited: {…}, total: n}."""
@@ -264,34 +238,4 @@ class BolControl:
         """Empty every window (the limits stay)."""
         await self._call("DELETE", "/ratelimits")
 
-    async def inject_fault(
-        self,
-        status: int,
-        *,
-        path: str = ".*",
-        method: str | None = None,
-        times: int = 1,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        delay_seconds: float = 0.0,
-        timeout: bool = False,
-    ) -> None:
-        """The next `times` calls matching `path` fail (kit FaultRule); `/token` too."""
-        rule = {
-            "status": status,
-            "path": path,
-            "method": method,
-            "times": times,
-            "body": body,
-            "headers": headers or {},
-            "delay_seconds": delay_seconds,
-            "timeout": timeout,
-        }
-        await self._call("POST", "/faults", rule)
-
-    async def clear_faults(self) -> None:
-        await self._call("DELETE", "/faults")
-
-    async def faults(self) -> BolJson:
-        result: BolJson = await self._call("GET", "/faults")
-        return result
+    # Faults (`inject_fault`, `clear_faults`, `faults`) are the kit's: they fail `/token` too.

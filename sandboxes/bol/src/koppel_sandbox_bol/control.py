@@ -6,51 +6,27 @@ or "default" for the first account."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from koppel_sandbox_kit import fault_routes
+from koppel_sandbox_kit import ControlApi, ErrorStatus, RouteSpec
+from koppel_sandbox_kit.control_api import NOT_AN_OBJECT
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from . import render
 from .account import Account
 from .aftersales import Refused
-from .jsonio import dumps, loads
+from .jsonio import BOL_JSON
 from .model import Product, UploadedInvoice
 from .placing import place_order
 from .state import BolState
 from .timefmt import bol_datetime
 
-PREFIX = "/_control"
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status, media_type="application/json")
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    data = loads(raw) if raw else {}
-    if not isinstance(data, dict):
-        raise Refused("the body must be a JSON object")
-    return data
-
-
-def _guarded(state: BolState, handler: Handler) -> Handler:
-    async def endpoint(request: Request) -> Response:
-        state.base_url = str(request.base_url).rstrip("/")
-        try:
-            return await handler(request)
-        except (KeyError, ValueError, TypeError) as error:
-            return _json({"error": str(error)}, 400)
-        except LookupError as error:
-            return _json({"error": str(error)}, 404)
-
-    return endpoint
+# KeyError is a LookupError too: a missing field is the request's fault (400), an unknown
+# account, order or shipment is not found (404).
+ERRORS = (ErrorStatus((KeyError, ValueError, TypeError), 400), ErrorStatus(LookupError, 404))
 
 
 def _lines(data: dict[str, Any]) -> list[tuple[str, int | None]] | None:
@@ -110,37 +86,47 @@ def _account_json(account: Account) -> dict[str, Any]:
     }
 
 
-def control_routes(state: BolState) -> list[Route]:
+def control_routes(state: BolState) -> list[BaseRoute]:
+    def learn_base_url(request: Request) -> None:
+        state.base_url = str(request.base_url).rstrip("/")
+
+    api = ControlApi(
+        BOL_JSON,
+        errors=ERRORS,
+        not_an_object=lambda: Refused(NOT_AN_OBJECT),
+        on_request=learn_base_url,
+    )
+
     def acct(request: Request) -> Account:
         return state.account(request.path_params["retailer"])
 
     async def reset(request: Request) -> Response:
-        state.reset(demo=bool((await _body(request)).get("demo", False)))
+        state.reset(demo=bool((await api.body(request)).get("demo", False)))
         return Response(status_code=204)
 
     async def get_config(_: Request) -> Response:
-        return _json(vars(state.config))
+        return api.json(vars(state.config))
 
     async def patch_config(request: Request) -> Response:
-        state.config.update(await _body(request))
-        return _json(vars(state.config))
+        state.config.update(await api.body(request))
+        return api.json(vars(state.config))
 
     async def get_clock(_: Request) -> Response:
-        return _json({"now": bol_datetime(state.now())})
+        return api.json({"now": bol_datetime(state.now())})
 
     async def advance_clock(request: Request) -> Response:
-        state.advance_clock(float((await _body(request))["advanceSeconds"]))
-        return _json({"now": bol_datetime(state.now())})
+        state.advance_clock(float((await api.body(request))["advanceSeconds"]))
+        return api.json({"now": bol_datetime(state.now())})
 
     async def accounts(_: Request) -> Response:
-        return _json([_account_json(a) for a in state.accounts.values()])
+        return api.json([_account_json(a) for a in state.accounts.values()])
 
     async def create_account(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.body(request)
         if data.get("demo"):
             from .demo import demo_account
 
-            return _json(_account_json(demo_account(state)), 201)
+            return api.json(_account_json(demo_account(state)), 201)
         account = state.add_account(
             retailer_id=data.get("retailerId"),
             client_id=data.get("clientId"),
@@ -152,35 +138,35 @@ def control_routes(state: BolState) -> list[Route]:
         # Without an assortment of its own an account sells the demo products.
         products = [_product(p) for p in data["products"]] if data.get("products") else None
         account.products = {p.ean: p for p in products or DEMO_PRODUCTS}
-        return _json(_account_json(account), 201)
+        return api.json(_account_json(account), 201)
 
     async def patch_account(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         if "active" in data:
             account.active = bool(data["active"])
         for spec in data.get("products") or []:
             product = _product(spec)
             account.products[product.ean] = product
-        return _json(_account_json(account))
+        return api.json(_account_json(account))
 
     async def replace_credentials(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.body(request)
         account = state.replace_credentials(
             acct(request),
             client_id=data.get("clientId"),
             client_secret=data.get("clientSecret"),
         )
-        return _json(_account_json(account))
+        return api.json(_account_json(account))
 
     async def create_order(request: Request) -> Response:
-        order = place_order(acct(request), await _body(request))
-        return _json(render.order(order), 201)
+        order = place_order(acct(request), await api.body(request))
+        return api.json(render.order(order), 201)
 
     async def get_order(request: Request) -> Response:
-        return _json(render.order(acct(request).order(request.path_params["order_id"])))
+        return api.json(render.order(acct(request).order(request.path_params["order_id"])))
 
     async def ship(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         shipment = account.ship(
             request.path_params["order_id"],
             _lines(data),
@@ -189,30 +175,30 @@ def control_routes(state: BolState) -> list[Route]:
             track_and_trace=data.get("trackAndTrace"),
             shipping_label_id=data.get("shippingLabelId"),
         )
-        return _json(render.shipment(shipment), 201)
+        return api.json(render.shipment(shipment), 201)
 
     async def cancellation_request(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         ids = data.get("orderItemIds")
         order = account.request_cancellation(request.path_params["order_id"], ids)
-        return _json(render.order(order))
+        return api.json(render.order(order))
 
     async def cancel(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         by = str(data.get("by", "seller"))
         order = account.cancel(request.path_params["order_id"], _lines(data), by=by)
-        return _json(render.order(order))
+        return api.json(render.order(order))
 
     async def age(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         order = account.age(request.path_params["order_id"], float(data["hours"]))
-        return _json(render.order(order))
+        return api.json(render.order(order))
 
     async def get_shipment(request: Request) -> Response:
-        return _json(render.shipment(acct(request).shipment(request.path_params["shipment_id"])))
+        return api.json(render.shipment(acct(request).shipment(request.path_params["shipment_id"])))
 
     async def create_return(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         ret = account.create_return(
             str(data["orderItemId"]),
             int(data.get("quantity", 1)),
@@ -222,34 +208,34 @@ def control_routes(state: BolState) -> list[Route]:
             track_and_trace=data.get("trackAndTrace"),
             handling_result=data.get("handlingResult"),
         )
-        return _json(render.return_(ret, detail=True), 201)
+        return api.json(render.return_(ret, detail=True), 201)
 
     async def handle_return(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         rma_id = request.path_params["rma_id"]
         item = account.return_item(rma_id)
         quantity = int(data.get("quantity", item.expected_quantity if item else 1))
         account.handle_return(rma_id, str(data["handlingResult"]), quantity)
         ret = next(r for r in account.returns.values() if any(i.rma_id == rma_id for i in r.items))
-        return _json(render.return_(ret, detail=True))
+        return api.json(render.return_(ret, detail=True))
 
     async def invoice_request(request: Request) -> Response:
         found = acct(request).request_invoice(request.path_params["shipment_id"])
-        return _json(render.invoice_request(found), 201)
+        return api.json(render.invoice_request(found), 201)
 
     async def invoice_status(request: Request) -> Response:
-        account, data = acct(request), await _body(request)
+        account, data = acct(request), await api.body(request)
         found = account.set_invoice_status(request.path_params["shipment_id"], str(data["status"]))
-        return _json(render.invoice_request(found))
+        return api.json(render.invoice_request(found))
 
     async def all_invoices(request: Request) -> Response:
         invoices = acct(request).invoices
-        return _json({sid: [invoice_meta(i) for i in items] for sid, items in invoices.items()})
+        return api.json({sid: [invoice_meta(i) for i in items] for sid, items in invoices.items()})
 
     async def shipment_invoices(request: Request) -> Response:
         account = acct(request)
         shipment_id = account.shipment(request.path_params["shipment_id"]).shipment_id
-        return _json([invoice_meta(i) for i in account.invoices.get(shipment_id, [])])
+        return api.json([invoice_meta(i) for i in account.invoices.get(shipment_id, [])])
 
     async def invoice_file(request: Request) -> Response:
         uploads = acct(request).invoices.get(request.path_params["shipment_id"], [])
@@ -260,7 +246,7 @@ def control_routes(state: BolState) -> list[Route]:
         return Response(invoice.data, media_type=invoice.content_type)
 
     async def calls(request: Request) -> Response:
-        return _json(acct(request).calls_json())
+        return api.json(acct(request).calls_json())
 
     async def reset_calls(request: Request) -> Response:
         account = acct(request)
@@ -269,10 +255,10 @@ def control_routes(state: BolState) -> list[Route]:
         return Response(status_code=204)
 
     async def get_limits(_: Request) -> Response:
-        return _json(state.limits.as_json())
+        return api.json(state.limits.as_json())
 
     async def set_limits(request: Request) -> Response:
-        for name, spec in (await _body(request)).items():
+        for name, spec in (await api.body(request)).items():
             current = state.limits.groups.get(name)
             if current is None:
                 raise Refused(f"unknown rate-limit group {name!r}")
@@ -281,14 +267,14 @@ def control_routes(state: BolState) -> list[Route]:
                 int(spec.get("capacity", current.capacity)),
                 float(spec.get("windowSeconds", current.window_seconds)),
             )
-        return _json(state.limits.as_json())
+        return api.json(state.limits.as_json())
 
     async def reset_limits(_: Request) -> Response:
         state.limits.reset()
         return Response(status_code=204)
 
     a = "/accounts/{retailer}"
-    routes: list[tuple[str, Handler, str]] = [
+    routes: list[RouteSpec] = [
         ("/reset", reset, "POST"),
         ("/config", get_config, "GET"),
         ("/config", patch_config, "PATCH"),
@@ -318,7 +304,4 @@ def control_routes(state: BolState) -> list[Route]:
         ("/ratelimits", set_limits, "PUT"),
         ("/ratelimits", reset_limits, "DELETE"),
     ]
-    return [
-        Route(f"{PREFIX}{path}", _guarded(state, handler), methods=[method])
-        for path, handler, method in routes
-    ] + fault_routes(state.faults, PREFIX)
+    return api.routes(routes, state.faults)

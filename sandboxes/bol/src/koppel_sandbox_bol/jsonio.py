@@ -1,28 +1,12 @@
-"""JSON as bol writes it: amounts as plain JSON numbers (`12.99`), never strings; and
-request bodies parsed without ever turning an amount into a binary float."""
+"""JSON as bol writes it: amounts as plain JSON numbers (`12.99`, `590`), as PHP's
+json_encode writes a float (the kit's `shortest`), never strings; request bodies parsed
+without ever turning an amount into a binary float. NaN and Infinity pass as Python's json
+lets them (as they always did here)."""
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
-from typing import Any
+from koppel_sandbox_kit import DecimalJson, python_float, shortest
 
-
-def _numbers(value: Any) -> Any:
-    # A float's shortest repr is the decimal text for amounts with few digits,
-    # so Decimal("12.99") goes out as 12.99.
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_numbers(v) for v in value]
-    return value
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(_numbers(data), ensure_ascii=False, separators=(",", ":"))
-
-
-def loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_float=Decimal)
+BOL_JSON = DecimalJson(shortest, float_text=python_float, allow_nan=True)
+dumps = BOL_JSON.dumps
+loads = BOL_JSON.loads

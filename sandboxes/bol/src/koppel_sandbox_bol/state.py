@@ -13,10 +13,9 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from koppel_sandbox_kit import FaultInjector, FixedWindowLimiter, Verdict
+from koppel_sandbox_kit import Clock, FaultInjector, FixedWindowLimiter, Verdict, utcnow_seconds
 
 from .account import Account
-from .timefmt import Clock, utcnow
 
 
 class NotFound(LookupError):
@@ -180,7 +179,7 @@ class Ids:
 
 class BolState:
     def __init__(self, clock: Clock | None = None, *, seed: int = 7) -> None:
-        self._clock: Clock = clock or utcnow
+        self._clock: Clock = clock or utcnow_seconds  # bol's timestamps carry no fraction
         self.clock_offset = timedelta(0)
         self.config = Config()
         self.limits = RateLimits(self.now)

@@ -3,33 +3,22 @@ dates as `yyyy-mm-dd` (bol.md §9 item 10), and an injectable clock for tests.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from koppel_sandbox_kit import ManualClock as KitManualClock
+from koppel_sandbox_kit import utcnow_seconds
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-Clock = Callable[[], datetime]
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-class ManualClock:
-    """A clock that only moves when told: `BolState(clock=ManualClock(start))`,
-    then `clock.advance(minutes=10)`."""
+class ManualClock(KitManualClock):
+    """The kit's clock (`BolState(clock=ManualClock(start))`, then
+    `clock.advance(minutes=10)`), started at the whole second when no start is given:
+    bol's timestamps carry no fraction."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utcnow()
-        if self.now.tzinfo is None:
-            self.now = self.now.replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        super().__init__(start or utcnow_seconds())
 
 
 def bol_datetime(moment: datetime) -> str:

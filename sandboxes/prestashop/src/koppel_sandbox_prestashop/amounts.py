@@ -30,14 +30,13 @@ class OrderAmounts:
     totals: OrderTotals
 
 
+def amounts_of_line(order: Order, line: Line) -> LineAmounts:
+    """One line's amounts: they depend on the line and the order's rounding type only."""
+    return line_amounts(line.unit_price_tax_excl, line.tax_rate, line.quantity, order.round_type)
+
+
 def order_amounts(order: Order) -> OrderAmounts:
-    lines = [
-        (
-            line,
-            line_amounts(line.unit_price_tax_excl, line.tax_rate, line.quantity, order.round_type),
-        )
-        for line in order.lines
-    ]
+    lines = [(line, amounts_of_line(order, line)) for line in order.lines]
     products_excl = q2(sum((a.total_tax_excl for _, a in lines), ZERO))
     products_incl = q2(sum((a.total_tax_incl for _, a in lines), ZERO))
     shipping = charge(order.shipping_tax_excl, order.carrier_tax_rate, includes_tax=False)

@@ -5,7 +5,7 @@ but the sandbox does not model answer with an empty list."""
 from __future__ import annotations
 
 from . import records
-from .records import Record, RecordSource
+from .records import Record, RecordSource, whole
 from .state import PrestaShopState
 
 # PrestaShop's resource names and descriptions (WebserviceRequest::getResources).
@@ -309,21 +309,23 @@ def languages(state: PrestaShopState) -> list[Record]:
     ]
 
 
+# Sources of records that cost next to nothing are built whole; the order resources build
+# only what a request may choose (`records.Wanted`).
 SOURCES: dict[str, RecordSource] = {
-    "addresses": addresses,
-    "carriers": carriers,
-    "countries": countries,
-    "currencies": currencies,
-    "customers": customers,
-    "languages": languages,
+    "addresses": whole(addresses),
+    "carriers": whole(carriers),
+    "countries": whole(countries),
+    "currencies": whole(currencies),
+    "customers": whole(customers),
+    "languages": whole(languages),
     "order_carriers": records.order_carriers,
     "order_cart_rules": records.order_cart_rules,
     "order_details": records.order_details,
-    "order_histories": order_histories,
+    "order_histories": whole(order_histories),
     "order_invoices": records.order_invoices,
-    "order_payments": order_payments,
-    "order_slip": records.order_slips,
-    "order_states": order_states,
+    "order_payments": whole(order_payments),
+    "order_slip": whole(records.order_slips),
+    "order_states": whole(order_states),
     "orders": records.orders,
-    "taxes": taxes,
+    "taxes": whole(taxes),
 }

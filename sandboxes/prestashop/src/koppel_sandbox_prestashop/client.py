@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import httpx
+from koppel_sandbox_kit import ControlClient
 
 Json = dict[str, Any]
 
@@ -19,37 +18,21 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-class PrestaShopControl:
-    def __init__(self, base_url: str, *, timeout: float = 10.0, verify: Any = True) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/_control", timeout=timeout, verify=verify
-        )
+class ClientJson:
+    """What the client sends and reads: Decimals go out as strings (amounts as the control
+    API takes them), answers are read as plain JSON (their amounts are strings already)."""
 
-    async def __aenter__(self) -> Self:
-        return self
+    def dumps(self, value: Any) -> str:
+        return json.dumps(value, default=_encode)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+    def loads(self, raw: bytes | str) -> Any:
+        return json.loads(raw)
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
-    async def _call(self, method: str, path: str, body: Any = None) -> Any:
-        content = None if body is None else json.dumps(body, default=_encode).encode()
-        response = await self._http.request(
-            method, path, content=content, headers={"content-type": "application/json"}
-        )
-        if response.is_error:
-            raise RuntimeError(
-                f"sandbox control {method} {path}: {response.status_code} {response.text}"
-            )
-        return json.loads(response.text) if response.content else None
+class PrestaShopControl(ControlClient):
+    """The kit's control client (`async with`, `aclose`, `verify=`, faults)."""
+
+    codec = ClientJson()
 
     # --- shop ------------------------------------------------------------------
 
@@ -225,34 +208,8 @@ class PrestaShopControl:
     async def clear_errors(self) -> None:
         await self._call("DELETE", "/errors")
 
-    async def inject_fault(
-        self,
-        status: int,
-        *,
-        path: str = ".*",
-        times: int = 1,
-        headers: dict[str, str] | None = None,
-        timeout: bool = False,
-        delay_seconds: float = 0.0,
-    ) -> None:
-        """A gateway fault before PrestaShop (kit FaultRule): status, hang, delay."""
-        rule = {
-            "status": status,
-            "path": path,
-            "times": times,
-            "headers": headers or {},
-            "timeout": timeout,
-            "delay_seconds": delay_seconds,
-        }
-        await self._call("POST", "/faults", rule)
-
-    async def clear_faults(self) -> None:
-        await self._call("DELETE", "/faults")
-
-    async def faults(self) -> Json:
-        """{"pending": [rules not used up], "injected": faults served so far}."""
-        result: Json = await self._call("GET", "/faults")
-        return result
+    # Gateway faults before PrestaShop (`inject_fault`, `clear_faults`, `faults`: 5xx, a
+    # hang, a delay) are the kit's.
 
     async def counters(self) -> dict[str, int]:
         result: dict[str, int] = await self._call("GET", "/counters")

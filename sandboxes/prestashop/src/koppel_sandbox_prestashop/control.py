@@ -6,25 +6,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from koppel_sandbox_kit import fault_routes
+from koppel_sandbox_kit import ControlApi, ErrorStatus, RouteSpec, typed_text
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute
 
 from . import aftersales, orders
 from .catalogue import SOURCES
 from .model import OrderState
+from .records import Record
 from .render_json import entity
 from .resources import MODELLED
 from .state import Config, InjectedError, NotFound, PrestaShopState
 
-PREFIX = "/_control"
-Handler = Callable[[Request], Awaitable[Response]]
+ERRORS = (
+    ErrorStatus(NotFound, 404),
+    ErrorStatus((ValueError, TypeError, KeyError), 400, typed_text),
+)
 
 
 def _default(value: Any) -> Any:
@@ -37,26 +39,15 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(json.dumps(data, default=_default), status, media_type="application/json")
+class ControlJson:
+    """The control API's JSON: amounts as strings (as the 8.x JSON writes them), datetimes
+    as the shop stores them, sets (a key's methods) sorted; bodies read with Decimals."""
 
+    def dumps(self, value: Any) -> str:
+        return json.dumps(value, default=_default)
 
-async def _body(request: Request) -> Any:
-    raw = await request.body()
-    return json.loads(raw, parse_float=Decimal) if raw else {}
-
-
-def _guarded(state: PrestaShopState, handler: Handler) -> Handler:
-    async def endpoint(request: Request) -> Response:
-        state.base_url = str(request.base_url).rstrip("/")
-        try:
-            return await handler(request)
-        except NotFound as error:
-            return _json({"error": str(error)}, 404)
-        except (ValueError, TypeError, KeyError) as error:
-            return _json({"error": f"{type(error).__name__}: {error}"}, 400)
-
-    return endpoint
+    def loads(self, raw: bytes | str) -> Any:
+        return json.loads(raw, parse_float=Decimal)
 
 
 def view(
@@ -65,10 +56,17 @@ def view(
     """Records of a resource as the 8.x JSON renders them (all languages)."""
     spec = MODELLED[resource]
     languages = sorted(state.languages)
+
+    def wanted(record: Record) -> bool:
+        """Asked of heads (their fields only) and then of the records built."""
+        return (ids is None or int(record["id"]) in ids) and all(
+            record[k] == v for k, v in match.items() if k in record
+        )
+
     found = [
         r
-        for r in SOURCES[resource](state)
-        if (ids is None or int(r["id"]) in ids) and all(r.get(k) == v for k, v in match.items())
+        for r in SOURCES[resource](state, wanted)
+        if wanted(r) and all(r.get(k) == v for k, v in match.items())
     ]
     return [entity(spec, r, "full", languages, "8", list(spec.fields)) for r in found]
 
@@ -107,7 +105,12 @@ def _order_state(state: PrestaShopState, spec: dict[str, Any], state_id: int) ->
     )
 
 
-def control_routes(state: PrestaShopState) -> list[Route]:
+def control_routes(state: PrestaShopState) -> list[BaseRoute]:
+    def learn_base_url(request: Request) -> None:
+        state.base_url = str(request.base_url).rstrip("/")
+
+    api = ControlApi(ControlJson(), errors=ERRORS, on_request=learn_base_url)
+
     def oid(request: Request) -> int:
         return int(request.path_params["order_id"])
 
@@ -116,40 +119,40 @@ def control_routes(state: PrestaShopState) -> list[Route]:
         return Response(status_code=204)
 
     async def get_config(_: Request) -> Response:
-        return _json(dataclasses.asdict(state.config))
+        return api.json(dataclasses.asdict(state.config))
 
     async def set_config(request: Request) -> Response:
-        changes = await _body(request)
+        changes = await api.json_body(request)
         state.config = Config(**{**dataclasses.asdict(state.config), **changes})
-        return _json(dataclasses.asdict(state.config))
+        return api.json(dataclasses.asdict(state.config))
 
     async def webservice(request: Request) -> Response:
-        state.config.webservice_enabled = bool((await _body(request)).get("enabled", True))
-        return _json({"enabled": state.config.webservice_enabled})
+        state.config.webservice_enabled = bool((await api.json_body(request)).get("enabled", True))
+        return api.json({"enabled": state.config.webservice_enabled})
 
     def key_json(key: Any) -> dict[str, Any]:
         return {"key": key.key, "permissions": key.permissions, "active": key.active}
 
     async def create_key(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.json_body(request)
         key = state.create_key(
             data.get("permissions", "read"),
             key=data.get("key"),
             active=bool(data.get("active", True)),
             description=str(data.get("description", "")),
         )
-        return _json(key_json(key), 201)
+        return api.json(key_json(key), 201)
 
     async def change_key(request: Request) -> Response:
         key = state.key(request.path_params["key"])
-        data = await _body(request)
+        data = await api.json_body(request)
         if "active" in data:
             key.active = bool(data["active"])
         if "permissions" in data:
             fresh = state.create_key(data["permissions"], key=key.key, active=key.active)
             key.permissions = fresh.permissions
             state.keys[key.key] = key
-        return _json(key_json(key))
+        return api.json(key_json(key))
 
     async def delete_key(request: Request) -> Response:
         state.key(request.path_params["key"])
@@ -157,93 +160,95 @@ def control_routes(state: PrestaShopState) -> list[Route]:
         return Response(status_code=204)
 
     async def list_states(_: Request) -> Response:
-        return _json(view(state, "order_states"))
+        return api.json(view(state, "order_states"))
 
     async def replace_states(request: Request) -> Response:
-        specs = await _body(request)
+        specs = await api.json_body(request)
         state.order_states = {int(s["id"]): _order_state(state, s, int(s["id"])) for s in specs}
-        return _json(view(state, "order_states"))
+        return api.json(view(state, "order_states"))
 
     async def add_state(request: Request) -> Response:
-        spec = await _body(request)
+        spec = await api.json_body(request)
         state_id = int(spec.get("id", max(state.order_states, default=0) + 1))
         state.order_states[state_id] = _order_state(state, spec, state_id)
-        return _json(view(state, "order_states", {state_id})[0], 201)
+        return api.json(view(state, "order_states", {state_id})[0], 201)
 
     async def change_state_flags(request: Request) -> Response:
         current = state.order_state(int(request.path_params["state_id"]))
-        for name, value in (await _body(request)).items():
+        for name, value in (await api.json_body(request)).items():
             if name == "name":
                 current.name = _order_state(state, {"name": value}, current.id).name
             elif hasattr(current, name) and name != "id":
                 setattr(current, name, value)
-        return _json(view(state, "order_states", {current.id})[0])
+        return api.json(view(state, "order_states", {current.id})[0])
 
     async def create_order(request: Request) -> Response:
-        order = orders.create_order(state, await _body(request))
-        return _json(order_view(state, order.id), 201)
+        order = orders.create_order(state, await api.json_body(request))
+        return api.json(order_view(state, order.id), 201)
 
     async def get_order(request: Request) -> Response:
-        return _json(order_view(state, oid(request)))
+        return api.json(order_view(state, oid(request)))
 
     async def edit(request: Request) -> Response:
-        orders.edit_order(state, oid(request), await _body(request))
-        return _json(order_view(state, oid(request)))
+        orders.edit_order(state, oid(request), await api.json_body(request))
+        return api.json(order_view(state, oid(request)))
 
     async def change_state(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.json_body(request)
         orders.set_state(state, oid(request), int(data["state"]), int(data.get("employee", 1)))
-        return _json(order_view(state, oid(request)))
+        return api.json(order_view(state, oid(request)))
 
     async def refund(request: Request) -> Response:
-        slip = aftersales.refund(state, oid(request), await _body(request))
-        return _json(view(state, "order_slip", {slip.id})[0], 201)
+        slip = aftersales.refund(state, oid(request), await api.json_body(request))
+        return api.json(view(state, "order_slip", {slip.id})[0], 201)
 
     async def cancel(request: Request) -> Response:
         orders.cancel(state, oid(request))
-        return _json(order_view(state, oid(request)))
+        return api.json(order_view(state, oid(request)))
 
     async def malform(request: Request) -> Response:
-        aftersales.malform(state, oid(request), await _body(request))
-        return _json(order_view(state, oid(request)))
+        aftersales.malform(state, oid(request), await api.json_body(request))
+        return api.json(order_view(state, oid(request)))
 
     async def tracking(request: Request) -> Response:
-        aftersales.set_tracking(state, oid(request), str((await _body(request))["tracking_number"]))
-        return _json(order_view(state, oid(request)))
+        aftersales.set_tracking(
+            state, oid(request), str((await api.json_body(request))["tracking_number"])
+        )
+        return api.json(order_view(state, oid(request)))
 
     async def set_clock(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.json_body(request)
         if "advance_seconds" in data:
             state.advance_clock(float(data["advance_seconds"]))
         else:
             state.set_clock(datetime.strptime(str(data["now"]), "%Y-%m-%d %H:%M:%S"))
-        return _json({"now": state.now()})
+        return api.json({"now": state.now()})
 
     async def real_clock(_: Request) -> Response:
         state.set_clock(None)
-        return _json({"now": state.now()})
+        return api.json({"now": state.now()})
 
     async def host_limit(request: Request) -> Response:
-        data = await _body(request)
+        data = await api.json_body(request)
         state.set_host_limit(int(data["limit"]), float(data.get("window_seconds", 60)))
-        return _json(dataclasses.asdict(state.host_limit) if state.host_limit else None)
+        return api.json(dataclasses.asdict(state.host_limit) if state.host_limit else None)
 
     async def no_host_limit(_: Request) -> Response:
         state.set_host_limit(None)
         return Response(status_code=204)
 
     async def add_error(request: Request) -> Response:
-        state.errors.append(InjectedError(**(await _body(request))))
-        return _json({"pending": len(state.errors)}, 201)
+        state.errors.append(InjectedError(**(await api.json_body(request))))
+        return api.json({"pending": len(state.errors)}, 201)
 
     async def clear_errors(_: Request) -> Response:
         state.errors.clear()
         return Response(status_code=204)
 
     async def counters(_: Request) -> Response:
-        return _json(state.counters.as_json())
+        return api.json(state.counters.as_json())
 
-    routes: list[tuple[str, Handler, str]] = [
+    routes: list[RouteSpec] = [
         ("/reset", reset, "POST"),
         ("/config", get_config, "GET"),
         ("/config", set_config, "PATCH"),
@@ -271,7 +276,4 @@ def control_routes(state: PrestaShopState) -> list[Route]:
         ("/errors", clear_errors, "DELETE"),
         ("/counters", counters, "GET"),
     ]
-    return [
-        Route(f"{PREFIX}{path}", _guarded(state, handler), methods=[method])
-        for path, handler, method in routes
-    ] + fault_routes(state.faults, PREFIX)
+    return api.routes(routes, state.faults)

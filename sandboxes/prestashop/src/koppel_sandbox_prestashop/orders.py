@@ -243,7 +243,7 @@ def _enter_state(
     history = History(state.next_id("order_history"), order.id, state_id, moment, employee)
     state.histories[history.id] = history
     order.current_state, order.valid, order.date_upd = state_id, new.logable, moment
-    if new.paid and not any(p.order_reference == order.reference for p in state.payments.values()):
+    if new.paid and not state.is_paid(order.reference):
         siblings = [o for o in state.orders.values() if o.reference == order.reference]
         amount = sum((order_amounts(o).totals.paid_incl for o in siblings), ZERO)
         payment = Payment(
@@ -256,11 +256,10 @@ def _enter_state(
             moment,
             transaction_id=f"tr_{order.reference.lower()}",
         )
-        state.payments[payment.id] = payment
-    if new.invoice and not any(inv.id_order == order.id for inv in state.invoices.values()):
+        state.add_payment(payment)
+    if new.invoice and state.invoice_of(order.id) is None:
         number = state.next_id("invoice_number")
-        invoice = Invoice(state.next_id("order_invoice"), order.id, number, moment)
-        state.invoices[invoice.id] = invoice
+        state.add_invoice(Invoice(state.next_id("order_invoice"), order.id, number, moment))
     if new.delivery and not order.delivery_number:
         order.delivery_number, order.delivery_date = state.next_id("delivery_number"), moment
     return history

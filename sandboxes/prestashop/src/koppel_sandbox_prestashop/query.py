@@ -1,31 +1,23 @@
 """List parameters as `WebserviceRequest::manageFilters` and `SQLUtils` read them
-(prestashop.md §3): `display`, `filter[field]`, `date=1`, `sort`, `limit`.
-
-Filters compare the way MySQL compares the SQL PrestaShop writes: numbers
-numerically, datetimes as datetimes (a bare date is midnight), text
-case-insensitively; `[a,b]` is an inclusive BETWEEN (only when both ends are
-made of digits, dots, colons, dashes and spaces — else it is an exact match on
-"a,b"); an unknown operator before the brackets (`>=[x]`) adds no condition at all.
+(prestashop.md §3): `display`, `filter[field]`, `date=1`, `sort`, `limit`; then the
+records a list chooses. How one filter compares is `conditions.py`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .conditions import Test, comparable, condition
 from .errors import WebserviceError, did_you_mean
-from .records import Record
+from .records import Record, Wanted
 from .resources import Field, Resource
-from .values import DATE_FORMAT, text
+from .values import DATE_FORMAT
 
 Display = str | dict[str, list[str] | None]
-NUMERIC = ("id", "int", "bool", "decimal")
-BRACKETS = re.compile(r"^(.*)\[(.*)\](.*)$", re.S)
-RANGE = re.compile(r"^([\d.:\-\s]+),([\d.:\-\s]+)$")
 
 
 def php_params(items: Sequence[tuple[str, str]]) -> dict[str, Any]:
@@ -218,102 +210,24 @@ def _limit(raw: Any) -> tuple[int, int | None]:
 # --- evaluation --------------------------------------------------------------
 
 
-def _number(value: str) -> Decimal:
-    match = re.match(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", value)
-    try:
-        return Decimal(match.group(0).strip()) if match else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
+def _conditions(query: ListQuery, languages: list[int]) -> list[tuple[str, Test]]:
+    return [(field.name, condition(field, raw, languages)) for field, raw in query.filters]
 
 
-def _moment(value: str) -> datetime | str:
-    for fmt in (DATE_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(value.strip(), fmt)
-        except ValueError:
-            continue
-    return value
+def may_match(query: ListQuery, languages: list[int]) -> Wanted:
+    """The query's filters on the fields a record's head has: a source builds no record
+    these rule out (`select` still applies every filter)."""
+    tests = _conditions(query, languages)
 
+    def wanted(head: Record) -> bool:
+        return all(test(head[name]) for name, test in tests if name in head)
 
-def _comparable(field: Field, value: Any) -> Any:
-    """The record's value as MySQL would compare it, given the column type."""
-    rendered = text(field, value)
-    if field.kind in NUMERIC:
-        return _number(rendered)
-    if field.kind == "date":
-        moment = _moment(rendered)
-        return moment if isinstance(moment, datetime) else rendered
-    return rendered.rstrip(" ").casefold()
-
-
-def _operand(field: Field, raw: str) -> Any:
-    if field.kind in NUMERIC:
-        return _number(raw)
-    if field.kind == "date":
-        return _moment(raw)
-    return raw.rstrip(" ").casefold()
-
-
-def _compare(left: Any, right: Any, op: Callable[[Any, Any], bool]) -> bool:
-    if type(left) is not type(right):
-        left, right = str(left), str(right)
-    return op(left, right)
-
-
-def _like(pattern: str) -> re.Pattern[str]:
-    regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.compile(f"^{regex}$", re.I | re.S)
-
-
-def _php_sorted(pair: tuple[str, str]) -> tuple[str, str]:
-    a, b = pair
-    numeric = all(re.match(r"^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$", x) for x in pair)
-    key: Callable[[str], Any] = (lambda x: Decimal(x.strip())) if numeric else (lambda x: x)
-    return (a, b) if key(a) <= key(b) else (b, a)
-
-
-def matches(field: Field, value: Any, raw: str, languages: list[int]) -> bool:
-    """One `filter[field]=raw` against one record value (SQLUtils semantics)."""
-    if field.kind == "i18n":
-        texts = [str(value.get(lang, "")) for lang in languages] if isinstance(value, dict) else []
-        plain = Field(field.name, "string")
-        return any(matches(plain, t, raw, languages) for t in texts)
-    mine = _comparable(field, value)
-    found = BRACKETS.match(raw)
-    if not found:
-        return _compare(mine, _operand(field, raw), lambda x, y: x == y)
-    before, inner, after = found.groups()
-    if before == "%" or after == "%":
-        return bool(_like(before + inner + after).match(text(field, value)))
-    if before == "" and after == "":
-        if "|" in inner[1:]:
-            return any(
-                _compare(mine, _operand(field, v), lambda x, y: x == y) for v in inner.split("|")
-            )
-        between = RANGE.match(inner)
-        if between:
-            low, high = _php_sorted((between.group(1), between.group(2)))
-            return _compare(mine, _operand(field, low), lambda x, y: x >= y) and _compare(
-                mine, _operand(field, high), lambda x, y: x <= y
-            )
-        return _compare(mine, _operand(field, inner), lambda x, y: x == y)
-    if before == ">":
-        return _compare(mine, _operand(field, inner), lambda x, y: x > y)
-    if before == "<":
-        return _compare(mine, _operand(field, inner), lambda x, y: x < y)
-    if before == "!":
-        return all(
-            _compare(mine, _operand(field, v), lambda x, y: x != y) for v in inner.split("|")
-        )
-    return True  # an operator PrestaShop does not know adds no condition
+    return wanted
 
 
 def select(records: list[Record], query: ListQuery, languages: list[int]) -> list[Record]:
-    chosen = [
-        r
-        for r in records
-        if all(matches(f, r.get(f.name), raw, languages) for f, raw in query.filters)
-    ]
+    tests = _conditions(query, languages)
+    chosen = [r for r in records if all(test(r.get(name)) for name, test in tests)]
     chosen.sort(key=lambda r: int(r["id"]))
     for field, descending in reversed(query.sort):
         chosen.sort(
@@ -326,5 +240,5 @@ def select(records: list[Record], query: ListQuery, languages: list[int]) -> lis
 def _sort_key(field: Field, value: Any, languages: list[int]) -> Any:
     if field.kind == "i18n":
         return str(value.get(languages[0], "")).casefold() if isinstance(value, dict) else ""
-    key = _comparable(field, value)
+    key = comparable(field, value)
     return key.strftime(DATE_FORMAT) if isinstance(key, datetime) else key

@@ -2,15 +2,20 @@
 every field of its resource (typed: int, bool, Decimal, str, datetime, or a
 {language id: text} dict for multilang fields) and its associations.
 Dates that are not set read `0000-00-00 00:00:00`, as PrestaShop stores them.
+
+A request names the records it may choose (`Wanted`, asked of a record's *head*: the few
+fields that cost nothing to read), so a source computes amounts only for those — a single
+order costs the same in a shop of four orders as in one of thousands.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from .amounts import order_amounts
+from .amounts import amounts_of_line, order_amounts
 from .model import Order
 from .pricing import ZERO
 from .state import PrestaShopState
@@ -19,26 +24,67 @@ ZERO_DATE = "0000-00-00 00:00:00"
 SHOP_ADDRESS = "Oudegracht 1\n3511 AA Utrecht\nNederland"
 Record = dict[str, Any]
 
+Wanted = Callable[[Record], bool]
+"""Whether a request may choose a record, asked of its head. A head's values are the
+record's own (the shop's raw overrides included), so a `Wanted` that says no is never
+wrong; the request's own filters still choose among what a source builds."""
+
+
+def anything(_: Record) -> bool:
+    return True
+
+
+def with_id(record_id: int) -> Wanted:
+    return lambda head: int(head["id"]) == record_id
+
+
+class RecordSource(Protocol):
+    def __call__(self, state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
+        """At least every record `wanted` may choose; possibly more."""
+        ...
+
+
+def whole(build: Callable[[PrestaShopState], list[Record]]) -> RecordSource:
+    """A source whose records cost next to nothing: built whole, whatever is wanted."""
+
+    @functools.wraps(build)
+    def source(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
+        return build(state)
+
+    return source
+
 
 def _when(moment: datetime | None) -> datetime | str:
     return moment if moment is not None else ZERO_DATE
 
 
-def _invoice(state: PrestaShopState, order_id: int) -> Any:
-    return next((inv for inv in state.invoices.values() if inv.id_order == order_id), None)
+def _invoice_id(state: PrestaShopState, order_id: int) -> int:
+    invoice = state.invoice_of(order_id)
+    return invoice.id if invoice else 0
 
 
-def _paid_real(state: PrestaShopState, order: Order, total: Any) -> Any:
-    paid = any(p.order_reference == order.reference for p in state.payments.values())
-    return total if paid else ZERO
+def _order_head(order: Order) -> Record:
+    """What requests narrow orders by (an id, a reference, a state, a window of dates),
+    then the order's raw overrides: they are what the record says."""
+    return {
+        "id": order.id,
+        "current_state": order.current_state,
+        "date_add": order.date_add,
+        "date_upd": order.date_upd,
+        "reference": order.reference,
+        **order.overrides.get("order", {}),
+    }
 
 
-def orders(state: PrestaShopState) -> list[Record]:
+def orders(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
     records = []
     for order in state.orders.values():
+        head = _order_head(order)
+        if not wanted(head):
+            continue
         amounts = order_amounts(order)
         totals = amounts.totals
-        invoice = _invoice(state, order.id)
+        invoice = state.invoice_of(order.id)
         record: Record = {
             "id": order.id,
             "id_address_delivery": order.id_address_delivery,
@@ -73,7 +119,7 @@ def orders(state: PrestaShopState) -> list[Record]:
             "total_paid": totals.paid_incl,
             "total_paid_tax_incl": totals.paid_incl,
             "total_paid_tax_excl": totals.paid_excl,
-            "total_paid_real": _paid_real(state, order, totals.paid_incl),
+            "total_paid_real": totals.paid_incl if state.is_paid(order.reference) else ZERO,
             "total_products": totals.products_excl,
             "total_products_wt": totals.products_incl,
             "total_shipping": totals.shipping.tax_incl,
@@ -87,6 +133,7 @@ def orders(state: PrestaShopState) -> list[Record]:
             "round_type": order.round_type,
             "conversion_rate": order.conversion_rate,
             "reference": order.reference,
+            **head,
         }
         rows = []
         for line, line_amount in amounts.lines:
@@ -107,7 +154,6 @@ def orders(state: PrestaShopState) -> list[Record]:
             }
             row.update(order.overrides.get("order_details", {}).get(str(line.id), {}))
             rows.append({k: row[k] for k in row if k in _ORDER_ROW_FIELDS})
-        record.update(order.overrides.get("order", {}))
         record["associations"] = {"order_rows": rows}
         records.append(record)
     return records
@@ -130,11 +176,15 @@ _ORDER_ROW_FIELDS = {
 }
 
 
-def order_details(state: PrestaShopState) -> list[Record]:
+def order_details(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
     records = []
     for order in state.orders.values():
-        invoice = _invoice(state, order.id)
-        for line, amounts in order_amounts(order).lines:
+        overrides = order.overrides.get("order_details", {})
+        for line in order.lines:
+            head = {"id": line.id, "id_order": order.id, **overrides.get(str(line.id), {})}
+            if not wanted(head):
+                continue
+            amounts = amounts_of_line(order, line)
             record: Record = {
                 "id": line.id,
                 "id_order": order.id,
@@ -145,7 +195,7 @@ def order_details(state: PrestaShopState) -> list[Record]:
                 "discount_quantity_applied": 0,
                 "download_hash": "",
                 "download_deadline": ZERO_DATE,
-                "id_order_invoice": invoice.id if invoice else 0,
+                "id_order_invoice": _invoice_id(state, order.id),
                 "id_warehouse": 0,
                 "id_shop": 1,
                 "id_customization": 0,
@@ -185,24 +235,28 @@ def order_details(state: PrestaShopState) -> list[Record]:
                 "original_wholesale_price": ZERO,
                 "total_refunded_tax_excl": line.refunded_tax_excl,
                 "total_refunded_tax_incl": line.refunded_tax_incl,
+                **head,
             }
-            record.update(order.overrides.get("order_details", {}).get(str(line.id), {}))
             record["associations"] = {"taxes": [{"id": line.tax_id}] if line.tax_id else []}
             records.append(record)
     return records
 
 
-def order_cart_rules(state: PrestaShopState) -> list[Record]:
+def order_cart_rules(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
     records = []
     for order in state.orders.values():
-        invoice = _invoice(state, order.id)
+        chosen = {r.id for r in order.cart_rules if wanted({"id": r.id, "id_order": order.id})}
+        if not chosen:
+            continue  # the order's amounts are not computed for nothing
         for rule, value in order_amounts(order).cart_rules:
+            if rule.id not in chosen:
+                continue
             records.append(
                 {
                     "id": rule.id,
                     "id_order": order.id,
                     "id_cart_rule": rule.id_cart_rule,
-                    "id_order_invoice": invoice.id if invoice else 0,
+                    "id_order_invoice": _invoice_id(state, order.id),
                     "name": rule.name,
                     "value": value.value,
                     "value_tax_excl": value.value_tax_excl,
@@ -213,9 +267,11 @@ def order_cart_rules(state: PrestaShopState) -> list[Record]:
     return records
 
 
-def order_invoices(state: PrestaShopState) -> list[Record]:
+def order_invoices(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
     records = []
     for invoice in state.invoices.values():
+        if not wanted({"id": invoice.id, "id_order": invoice.id_order}):
+            continue
         order = state.orders[invoice.id_order]
         totals = order_amounts(order).totals
         records.append(
@@ -244,17 +300,19 @@ def order_invoices(state: PrestaShopState) -> list[Record]:
     return records
 
 
-def order_carriers(state: PrestaShopState) -> list[Record]:
+def order_carriers(state: PrestaShopState, wanted: Wanted = anything, /) -> list[Record]:
     records = []
     for order in state.orders.values():
+        # An order has one carrier row, under the order's own id.
+        if not wanted({"id": order.id, "id_order": order.id}):
+            continue
         totals = order_amounts(order).totals
-        invoice = _invoice(state, order.id)
         records.append(
             {
                 "id": order.id,
                 "id_order": order.id,
                 "id_carrier": order.id_carrier,
-                "id_order_invoice": invoice.id if invoice else 0,
+                "id_order_invoice": _invoice_id(state, order.id),
                 "weight": sum((line.weight * line.quantity for line in order.lines), ZERO),
                 "shipping_cost_tax_excl": totals.shipping.tax_excl,
                 "shipping_cost_tax_incl": totals.shipping.tax_incl,
@@ -299,6 +357,3 @@ def order_slips(state: PrestaShopState) -> list[Record]:
         }
         for slip in state.slips.values()
     ]
-
-
-RecordSource = Callable[[PrestaShopState], list[Record]]

@@ -123,6 +123,10 @@ class PrestaShopState:
         self.payments: dict[int, Payment] = {}
         self.invoices: dict[int, Invoice] = {}
         self.slips: dict[int, Slip] = {}
+        # Read for every order a request shows: looked up, never scanned (`add_payment`,
+        # `add_invoice` keep them).
+        self._payment_of_reference: dict[str, Payment] = {}
+        self._invoice_of_order: dict[int, Invoice] = {}
         self.keys: dict[str, ApiKey] = {}
         self.counters = Counters()
         self.errors: list[InjectedError] = []
@@ -203,6 +207,23 @@ class PrestaShopState:
                     self.errors.remove(rule)
                 return rule
         return None
+
+    # --- payments and invoices (one per order reference, one per order) ------
+
+    def add_payment(self, payment: Payment) -> None:
+        self.payments[payment.id] = payment
+        self._payment_of_reference.setdefault(payment.order_reference, payment)
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.invoices[invoice.id] = invoice
+        self._invoice_of_order.setdefault(invoice.id_order, invoice)
+
+    def is_paid(self, reference: str) -> bool:
+        """A payment is recorded for the order reference (split-cart siblings share it)."""
+        return reference in self._payment_of_reference
+
+    def invoice_of(self, order_id: int) -> Invoice | None:
+        return self._invoice_of_order.get(order_id)
 
     # --- lookups --------------------------------------------------------------
 

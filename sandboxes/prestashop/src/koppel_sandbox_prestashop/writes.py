@@ -14,8 +14,8 @@ from . import orders as shop_orders
 from . import render_json, render_xml
 from .catalogue import SOURCES
 from .errors import WebserviceError
-from .query import parse_display, parse_list, php_int, select
-from .records import Record
+from .query import may_match, parse_display, parse_list, php_int, select
+from .records import Record, Wanted, with_id
 from .resources import MODELLED, Field, Resource
 from .state import NotFound, PrestaShopState
 
@@ -25,9 +25,9 @@ def _fields(state: PrestaShopState, resource: Resource) -> list[Field]:
     return [f for f in resource.fields if not (legacy and f.since8)]
 
 
-def _records(state: PrestaShopState, resource: str) -> list[Record]:
+def _records(state: PrestaShopState, resource: str, wanted: Wanted) -> list[Record]:
     source = SOURCES.get(resource)
-    return source(state) if source else []
+    return source(state, wanted) if source else []
 
 
 def get_action(
@@ -48,7 +48,7 @@ def get_action(
     if len(segments) > 1 and segments[1] != "":
         display = parse_display(resource, params.get("display"), "full")
         wanted = php_int(segments[1])
-        found = [r for r in _records(state, name) if int(r["id"]) == wanted]
+        found = [r for r in _records(state, name, with_id(wanted)) if int(r["id"]) == wanted]
         if not found:
             return 404, None  # PrestaShop disables the output: empty body
         if fmt == "json":
@@ -80,7 +80,7 @@ def get_action(
             return 200, render_json.schema(resource, languages, fields, kind)
         return 200, render_xml.schema(resource, kind, languages, fields)
     query, display = parse_list(resource, params)
-    chosen = select(_records(state, name), query, languages)
+    chosen = select(_records(state, name, may_match(query, languages)), query, languages)
     if display == "minimum":
         if fmt == "json":
             return 200, render_json.minimal_list(resource, chosen)
@@ -152,7 +152,7 @@ async def post_action(
         raise WebserviceError.one(
             400, 85, 'Validation error: "Property OrderHistory->id_order is not valid"'
         ) from None
-    created = [r for r in _records(state, name) if r["id"] == history.id]
+    created = [r for r in _records(state, name, with_id(history.id)) if r["id"] == history.id]
     fields = _fields(state, resource)
     if fmt == "json":
         body = render_json.entities(

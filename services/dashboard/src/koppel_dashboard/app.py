@@ -39,6 +39,7 @@ from . import pages_auth, pages_orders, pages_report, pages_settings, pages_supp
 from .accounts import ACCOUNTS
 from .cases import CASES, SupportCases
 from .commands import PUBLISHES, REQUESTS, Commands
+from .privacy import CustomerNames
 from .readmodel import INDEXES, ReadModel
 from .security import LoginLimiter, Sessions
 from .settings import DashboardSettings
@@ -80,9 +81,11 @@ def build(settings: DashboardSettings) -> Service:
     # consume -> read models
     follow_connections(service, connections)
 
+    names = CustomerNames(service)  # customers' data arrives sealed (koppel_privacy)
+
     @service.subscriber(SHOP_ORDERS, purpose="orders")
     async def on_order(event: OrderEvent) -> None:
-        await readmodel.order_event(event, SHOP_ORDERS.name)
+        await readmodel.order_event(event, SHOP_ORDERS.name, await names.order(event))
 
     @service.subscriber(LEDGER_BOOKINGS, purpose="bookings")
     async def on_booking(event: BookingEvent) -> None:

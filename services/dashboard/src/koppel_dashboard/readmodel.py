@@ -23,6 +23,7 @@ from koppel_chassis.mongo import AsyncDatabase, Document, DuplicateKeyError, Ind
 from koppel_contracts import (
     AlertEvent,
     BookingEvent,
+    CanonicalOrder,
     CheckEvent,
     ConnectionAnswer,
     Envelope,
@@ -102,12 +103,16 @@ class ReadModel:
 
     # --- consumers --------------------------------------------------------------
 
-    async def order_event(self, event: OrderEvent, topic: str) -> bool:
+    async def order_event(
+        self, event: OrderEvent, topic: str, revealed: CanonicalOrder | None = None
+    ) -> bool:
+        """`revealed`: the order with its customer's data (`privacy.CustomerNames`), for the
+        name; the timeline keeps the event as it came (sealed)."""
         order = event.order
         key = order_key(event.connection_id, event.order_ref)
         stored = await self.db[SHOP_ORDERS].find_one({"_id": key}, {"state.revision": 1})
         latest = stored is None or event.revision >= stored.get("state", {}).get("revision", 0)
-        customer = order.customer
+        customer = (revealed or order).customer
         name = " ".join(p for p in (customer.first_name, customer.last_name) if p)
         placed_on = order.placed_at.astimezone(LEDGER_ZONE).date().isoformat()
         fields = {
@@ -130,6 +135,7 @@ class ReadModel:
             "total_vat": format(order.totals.total_vat, "f"),
             "vat": rates_to_strings(shop_vat_per_rate(order)),
             "customer_name": customer.company_name or name or customer.email,
+            "privacy_key_id": order.personal_data.key_id if order.personal_data else None,
             "payment_method": order.payment_method,
         }
         summary = {

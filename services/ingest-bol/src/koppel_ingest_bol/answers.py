@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -88,6 +88,9 @@ class InvoiceAnswers:
     interval: timedelta = timedelta(minutes=5)
     stale: timedelta = timedelta(minutes=15)
     metrics: BolMetrics | None = None
+    # The order as published is sealed (koppel_privacy): the buyer is revealed for the
+    # invoice, in memory. None: orders stored in clear (tests without keys).
+    reveal: Callable[[CanonicalOrder], Awaitable[CanonicalOrder]] | None = None
 
     async def run_forever(self) -> None:
         while True:
@@ -186,6 +189,8 @@ class InvoiceAnswers:
         seller = seller_of(settings)
         assert seller is not None and record.last_order is not None
         order = CanonicalOrder.model_validate(record.last_order)
+        if self.reveal is not None:
+            order = await self.reveal(order)  # a key not arrived yet: the next round
         document = invoice_document(
             order,
             request,

@@ -68,6 +68,7 @@ def build(settings: IngestBolSettings) -> Service:
         interval=timedelta(seconds=settings.invoice_interval_seconds),
         stale=timedelta(seconds=settings.invoice_claim_stale_seconds),
         metrics=bol.metrics,
+        reveal=service.revealer.reveal_order,  # type: ignore[attr-defined]
     )
     service.answers = answers  # type: ignore[attr-defined]  # for tests and operators
 

@@ -26,7 +26,10 @@ class IngestCcvSettings(IngestSettings):
         default=14, ge=1, description="How far back (by creation date) the poll looks"
     )
     reconcile_lease_seconds: float = Field(
-        default=300.0, gt=0, description="Lease per connection poll; renewed while polling"
+        default=30.0,
+        gt=0,
+        description="Lease per connection poll, renewed every third of it while polling; what"
+        " a replica that dies mid-poll holds the connection up for",
     )
     ccv_page_size: int = Field(default=100, ge=1, le=250)
     ccv_get_budget: int = Field(

@@ -7,7 +7,7 @@ these facts the runtime acts on:
 - no webhooks in PrestaShop's core (§3): poll only, by `date_upd` since a cursor;
 - an order keeps its id when edited (§12): no re-issues, no successors;
 - a credit slip does not move its order's `date_upd` (sandbox assumption, UNCONFIRMED):
-  slips are listed by their own `date_upd` and name their orders;
+  slips are listed by their own `date_upd` and name their orders (`listing`);
 - orders not bookable yet are watched (`revisit_unbookable`): fetched on every poll.
 """
 
@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from koppel_chassis import SecretBox
 from koppel_contracts import CanonicalOrder, ConnectionSettings, Language, ShopSystem, SourceSystem
 from koppel_ingest import (
-    Candidate,
     Changes,
     ConnectionCheck,
     OrderRecord,
@@ -35,14 +34,14 @@ from pydantic import SecretStr
 
 from . import check, polling
 from .client import PrestashopClient
+from .listing import list_changes
 from .mapping import map_order
-from .orders import Fetched, Trigger, candidate, observe
+from .orders import Fetched, Trigger, observe
 from .reader import Lookups, read_bundle, read_fetched
 from .settings import IngestPrestashopSettings
 from .webservice import MappingError, shop_moment
 
 KEY_NAME = "webservice_key"
-SORT_BY_CHANGE = "[date_upd_ASC,id_ASC]"
 
 TEXTS: Texts = {
     "shop_credentials_refused": {
@@ -126,33 +125,15 @@ class PrestashopSession:
         self.lookups.clear()  # states, taxes, …: read afresh once per poll
         states = await self.lookups.states()
         cursor = polling.Cursor.parse(window.cursor)
-        found: dict[str, Candidate] = {}
-        newest_order: str | None = None
-        newest_slip: str | None = None
-        span = polling.interval(cursor.orders, window.since, window.now, self.overlap, self.zone)
-        async for item in self.client.objects(
-            "orders",
-            filters={"date_upd": span.filter},
-            sort=SORT_BY_CHANGE,
-            dates=True,
-        ):
-            listed = candidate(item, states, self.trigger)
-            found[listed.source_order_id] = listed
-            newest_order = max(newest_order or "", str(item.get("date_upd")))
-        span = polling.interval(cursor.slips, window.since, window.now, self.overlap, self.zone)
-        async for slip in self.client.objects(
-            "order_slip",
-            filters={"date_upd": span.filter},
-            display="[id,id_order,date_upd]",
-            sort=SORT_BY_CHANGE,
-            dates=True,
-        ):
-            order_id = str(slip.get("id_order"))
-            found[order_id] = Candidate(order_id)  # what a slip changed: read the order
-            newest_slip = max(newest_slip or "", str(slip.get("date_upd")))
-        return Changes(
-            list(found.values()), cursor=cursor.advanced(newest_order, newest_slip).dump()
+        listed = await list_changes(
+            self.client,
+            states,
+            self.trigger,
+            polling.interval(cursor.orders, window.since, window.now, self.overlap, self.zone),
+            polling.interval(cursor.slips, window.since, window.now, self.overlap, self.zone),
         )
+        advanced = cursor.advanced(listed.newest_order, listed.newest_slip)
+        return Changes(listed.candidates, cursor=advanced.dump())
 
     async def successor(self, record: OrderRecord) -> str | None:
         return None  # PrestaShop edits an order in place (§12)

@@ -86,13 +86,24 @@ def status_of(state: State | None, cancelled: bool) -> OrderStatus:
     return OrderStatus.PROCESSING if state.paid else OrderStatus.AWAITING_PAYMENT
 
 
-def fingerprint(item: Mapping[str, Any]) -> str:
-    """The same for a list item and for the single order (both give these fields)."""
-    return content_hash({name: str(item.get(name)) for name in FINGERPRINT_FIELDS})
+def fingerprint(item: Mapping[str, Any], slips: Iterable[Mapping[str, Any]] = ()) -> str:
+    """The same for a list item and for the single order (both give these fields), with
+    the order's credit slips: their ids and `date_upd` (a slip does not move the order)."""
+    marks: dict[str, Any] = {name: str(item.get(name)) for name in FINGERPRINT_FIELDS}
+    slip_marks = sorted((str(s.get("id")), str(s.get("date_upd"))) for s in slips)
+    if slip_marks:  # an order without slips keeps the fingerprint it always had
+        marks["slips"] = [list(mark) for mark in slip_marks]
+    return content_hash(marks)
 
 
-def candidate(item: Mapping[str, Any], states: Mapping[int, State], trigger: Trigger) -> Candidate:
-    """A list item: enough to skip a fetch. An order not bookable yet is left `None`
+def candidate(
+    item: Mapping[str, Any],
+    states: Mapping[int, State],
+    trigger: Trigger,
+    slips: Iterable[Mapping[str, Any]] = (),
+) -> Candidate:
+    """A list item and the order's credit slips: enough to skip a fetch. An order not
+    bookable yet is left `None`
     (not False), so the runtime reads it once and then watches it on every poll: a state
     whose paid flag changes, or a trigger that now includes its state, make it bookable
     without moving its `date_upd`."""
@@ -101,13 +112,12 @@ def candidate(item: Mapping[str, Any], states: Mapping[int, State], trigger: Tri
     except (TypeError, ValueError):
         state = None
     source_order_id = str(item.get("id"))
+    marks = fingerprint(item, slips)
     if state is not None and cancels(state):
-        return Candidate(
-            source_order_id, fingerprint=fingerprint(item), bookable=False, cancelled=True
-        )
+        return Candidate(source_order_id, fingerprint=marks, bookable=False, cancelled=True)
     return Candidate(
         source_order_id,
-        fingerprint=fingerprint(item),
+        fingerprint=marks,
         bookable=True if trigger.holds(state) else None,
         cancelled=False if state is not None else None,
     )

@@ -94,7 +94,7 @@ async def read_fetched(client: PrestashopClient, lookups: Lookups, order_id: int
         order=order,
         slips=tuple(map(records.slip, slips)),
         state=await lookups.state(order.current_state),
-        fingerprint=fingerprint(found),
+        fingerprint=fingerprint(found, slips),
     )
 
 

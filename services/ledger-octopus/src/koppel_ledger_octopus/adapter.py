@@ -39,7 +39,7 @@ from koppel_ledger import (
 )
 
 from . import debtors
-from .account import ClientRegistry
+from .account import ClientRegistry, OctopusAccount
 from .client import ClientOptions, OctopusClient, octopus_message
 from .debtors import RelationIndex
 from .describe import describe
@@ -403,6 +403,14 @@ class OctopusAdapter:
 
     async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
         return await describe(self.clients, settings)
+
+    async def forget_customer(self, settings: ConnectionSettings, emails: set[str]) -> None:
+        """An erased customer (koppel_ledger.privacy): their e-mail leaves the relation
+        index. Octopus keeps the relation (the merchant's books); an order of theirs found
+        later is matched by a sync again."""
+        dossier = OctopusAccount.from_settings(settings).dossier_key
+        for email in emails:
+            await self.relations.forget(dossier, email)
 
     async def aclose(self) -> None:
         await self.clients.aclose()

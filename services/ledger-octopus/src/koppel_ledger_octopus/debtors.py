@@ -23,13 +23,14 @@ finds or creates it in Octopus:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from datetime import UTC, timedelta
 from typing import Any
 
-from koppel_chassis import IndexSpec
-from koppel_chassis.mongo import AsyncDatabase, Document
+from koppel_chassis import IndexSpec, KeyedLocks
+from koppel_chassis.mongo import AsyncDatabase, Document, DuplicateKeyError
 from koppel_contracts import BookingOptions, CanonicalOrder, ShopSystem, split_order_key
 from koppel_ledger import (
     Clock,
@@ -106,6 +107,10 @@ class RelationIndex:
         self.clock = clock
         # (dossier, seed) -> (relation id, external id) of collective relations found
         self._collective_ids: dict[tuple[str, str], tuple[int, int]] = {}
+        # The runtime books many orders at once: one sync per dossier, one look-up (and
+        # create) per e-mail or collective relation at a time, so that two orders of a
+        # new customer in one batch find one relation instead of making two.
+        self._busy = KeyedLocks()
 
     # --- the index -----------------------------------------------------------------
 
@@ -135,22 +140,28 @@ class RelationIndex:
         # Several relations may share an e-mail: keep the oldest (lowest id) stable.
         if existing and existing["relation_id"] < relation_id:
             return
-        await self.relations.update_one(
-            {"dossier": dossier, "email": email},
-            {
-                "$set": {
-                    "relation_id": relation_id,
-                    "external_id": _external_id(relation),
-                    "name": relation.get("name"),
-                    "updated_at": self.clock(),
-                }
-            },
-            upsert=True,
-        )
+        # A sync and a booking may store the same e-mail at once: either copy will do.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.relations.update_one(
+                {"dossier": dossier, "email": email},
+                {
+                    "$set": {
+                        "relation_id": relation_id,
+                        "external_id": _external_id(relation),
+                        "name": relation.get("name"),
+                        "updated_at": self.clock(),
+                    }
+                },
+                upsert=True,
+            )
 
     async def sync(self, client: OctopusClient, *, force: bool = False) -> bool:
         """Read the relations changed since the last sync; False when it was fresh enough."""
         dossier = client.account.dossier_key
+        async with self._busy.hold(("sync", dossier)):
+            return await self._sync(client, dossier, force=force)
+
+    async def _sync(self, client: OctopusClient, dossier: str, *, force: bool) -> bool:
         state = await self.sync_state.find_one({"_id": dossier})
         now = self.clock()
         if state and not force and now - state["synced_at"] < self.refresh:
@@ -165,9 +176,10 @@ class RelationIndex:
         relations = await client.relations_modified(since)
         for relation in relations:
             await self.remember(dossier, relation)
-        await self.sync_state.update_one(
-            {"_id": dossier}, {"$set": {"synced_at": now, "count": len(relations)}}, upsert=True
-        )
+        with contextlib.suppress(DuplicateKeyError):  # another replica synced at once
+            await self.sync_state.update_one(
+                {"_id": dossier}, {"$set": {"synced_at": now, "count": len(relations)}}, upsert=True
+            )
         log.info(
             "relation index refreshed",
             extra={"relations": len(relations), "full": state is None},
@@ -216,6 +228,10 @@ class RelationIndex:
                 raise choice.refusal()
 
     async def _matched(self, client: OctopusClient, order: CanonicalOrder, email: str) -> Debtor:
+        async with self._busy.hold((client.account.dossier_key, email.lower())):
+            return await self._match(client, order, email)
+
+    async def _match(self, client: OctopusClient, order: CanonicalOrder, email: str) -> Debtor:
         dossier = client.account.dossier_key
         hit = await self.lookup(dossier, email)
         if hit is None and await self.sync(client):
@@ -224,18 +240,19 @@ class RelationIndex:
             return _debtor(hit["relation_id"], hit.get("external_id"), "index", email)
         external_id = await self._free_external_id(dossier, email, email)
         relation_id = await self._create(client, relation_body(order, external_id))
-        await self.relations.update_one(
-            {"dossier": dossier, "email": email},
-            {
-                "$set": {
-                    "relation_id": relation_id,
-                    "external_id": external_id,
-                    "name": customer_name(order),
-                    "updated_at": self.clock(),
-                }
-            },
-            upsert=True,
-        )
+        with contextlib.suppress(DuplicateKeyError):  # a sync stored it meanwhile
+            await self.relations.update_one(
+                {"dossier": dossier, "email": email},
+                {
+                    "$set": {
+                        "relation_id": relation_id,
+                        "external_id": external_id,
+                        "name": customer_name(order),
+                        "updated_at": self.clock(),
+                    }
+                },
+                upsert=True,
+            )
         return _debtor(relation_id, external_id, "created", email)
 
     async def _collective(
@@ -244,6 +261,15 @@ class RelationIndex:
         dossier = client.account.dossier_key
         known = self._collective_ids.get((dossier, choice.seed))
         if known is not None:
+            return _debtor(known[0], known[1], "collective")
+        async with self._busy.hold(("collective", dossier, choice.seed)):
+            return await self._find_collective(client, choice, currency, dossier)
+
+    async def _find_collective(
+        self, client: OctopusClient, choice: CollectiveDebtor, currency: str, dossier: str
+    ) -> Debtor:
+        known = self._collective_ids.get((dossier, choice.seed))
+        if known is not None:  # found by the order that held the lock before us
             return _debtor(known[0], known[1], "collective")
         for attempt in range(20):
             external_id = external_id_for(choice.seed, attempt)

@@ -23,7 +23,7 @@ from koppel_chassis.jsonnum import as_decimal, dumps, loads
 from koppel_chassis.mongo import AsyncDatabase, Document
 from koppel_ledger import Clock, Refusal, utcnow
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .client import OctopusClient
 
@@ -60,8 +60,10 @@ class ReferenceCache:
         # can draw the same number from the counter (measured: 17 of 100,000 orders with
         # two replicas, each refused by Octopus three times and failed). A number is ours
         # only once its claim (unique `_id`) is inserted; a lost claim draws again. One
-        # draw at a time per process keeps this process' own workers from racing.
+        # draw at a time per process keeps this process' own workers from racing; the
+        # orders of a batch that ask meanwhile are served together by the next draw.
         self._numbers_lock = asyncio.Lock()
+        self._asking: dict[str, list[asyncio.Future[int]]] = {}
         self._seeded: set[str] = set()  # counters known to exist: no read before the $inc
 
     async def _load(self, key: str, fetch: Fetch, *, force: bool = False) -> list[dict[str, Any]]:
@@ -126,12 +128,38 @@ class ReferenceCache:
         get the same one. When Octopus says a number is taken (a document typed in by
         hand), `resync` re-reads the journal and jumps past it.
         """
+        key = f"{client.account.dossier_key}:{bookyear_id}:{journal}"
+        if resync:
+            async with self._numbers_lock:
+                [number] = await self._draw(client, bookyear_id, journal, 1, resync=True)
+                return number
+        mine: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._asking.setdefault(key, []).append(mine)
         async with self._numbers_lock:
-            return await self._next_document_nr(client, bookyear_id, journal, resync=resync)
+            if not mine.done():  # else an earlier draw served us while we waited
+                asking = self._asking.pop(key, [])
+                try:
+                    numbers = await self._draw(client, bookyear_id, journal, len(asking))
+                except Exception as error:
+                    for future in asking:
+                        if not future.done():
+                            future.set_exception(error)
+                else:
+                    for future, number in zip(asking, numbers, strict=True):
+                        if not future.done():  # a cancelled asker leaves a gap, as a crash does
+                            future.set_result(number)
+        return await mine
 
-    async def _next_document_nr(
-        self, client: OctopusClient, bookyear_id: int, journal: str, *, resync: bool
-    ) -> int:
+    async def _draw(
+        self,
+        client: OctopusClient,
+        bookyear_id: int,
+        journal: str,
+        count: int,
+        *,
+        resync: bool = False,
+    ) -> list[int]:
+        """`count` numbers, each claimed: one `$inc` and one insert of claims for all."""
         key = f"{client.account.dossier_key}:{bookyear_id}:{journal}"
         seeded = key in self._seeded and not resync
         if not seeded and (resync or await self.numbers.find_one({"_id": key}) is None):
@@ -141,17 +169,28 @@ class ReferenceCache:
             with contextlib.suppress(DuplicateKeyError):  # another replica seeded it
                 await self.numbers.update_one({"_id": key}, {"$max": {"last": last}}, upsert=True)
         self._seeded.add(key)
+        numbers: list[int] = []
         for _ in range(MAX_DRAWS):
+            wanted = count - len(numbers)
             doc = await self.numbers.find_one_and_update(
-                {"_id": key}, {"$inc": {"last": 1}}, return_document=ReturnDocument.AFTER
+                {"_id": key}, {"$inc": {"last": wanted}}, return_document=ReturnDocument.AFTER
             )
             assert doc is not None
-            number = int(doc["last"])
+            drawn = list(range(int(doc["last"]) - wanted + 1, int(doc["last"]) + 1))
+            now = self.clock()
+            lost: set[int] = set()
             try:
-                await self.claims.insert_one({"_id": f"{key}|{number}", "at": self.clock()})
-            except DuplicateKeyError:
-                continue  # drawn by another worker at the same moment
-            return number
+                await self.claims.insert_many(
+                    [{"_id": f"{key}|{n}", "at": now} for n in drawn], ordered=False
+                )
+            except BulkWriteError as error:
+                for failed in error.details.get("writeErrors", []):
+                    if failed.get("code") != 11000:
+                        raise
+                    lost.add(drawn[failed["index"]])  # drawn by another worker at once
+            numbers += [n for n in drawn if n not in lost]
+            if len(numbers) == count:
+                return numbers
         raise RuntimeError(f"no free document number for {key} in {MAX_DRAWS} draws")
 
     async def purge_claims(self, older_than: timedelta) -> int:

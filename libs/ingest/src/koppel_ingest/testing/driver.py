@@ -25,6 +25,7 @@ from koppel_contracts import (
     OrderEvent,
     Topic,
 )
+from koppel_privacy import KeyIssuer
 from koppel_sandbox_kit import free_port, serve
 from starlette.applications import Starlette
 
@@ -163,6 +164,7 @@ class Driver:
         policy: PollPolicy = POLICY,
         clock: SetClock | None = None,
         shared: Driver | None = None,
+        privacy: KeyIssuer | None = None,
     ) -> None:
         self.adapter = adapter
         self.box = box
@@ -193,6 +195,7 @@ class Driver:
             box=box,
             public_base_url=public_base_url,
             clock=self.clock,
+            privacy=privacy,
         )
 
     def replica(self, adapter: ShopAdapter | None = None) -> Driver:

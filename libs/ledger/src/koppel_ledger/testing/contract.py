@@ -22,12 +22,9 @@ from koppel_testkit import line
 
 from ..adapter import DraftRequest, LedgerAdapter, LedgerSession
 from ..records import LedgerDoc, State
+from .contract_batch import BatchContract, SimulatedCrash
 from .contract_ops import OperationsContract
 from .driver import Driver, LedgerHarness, event, ours
-
-
-class SimulatedCrash(BaseException):
-    """The process died (not an Exception: nothing in the runtime may catch it)."""
 
 
 @dataclass
@@ -56,7 +53,7 @@ class _CrashAfterCreate:
         return getattr(self.inner, name)
 
 
-class LedgerContract(OperationsContract):
+class LedgerContract(OperationsContract, BatchContract):
     """Exactly once, whatever the ledger does. Each test starts with an empty ledger."""
 
     not_applicable: frozenset[str] = frozenset()

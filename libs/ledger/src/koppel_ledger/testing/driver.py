@@ -143,6 +143,11 @@ class Driver:
         await self.runtime.on_order(event)
         return await self.record(event.order_ref)
 
+    async def batch(self, events: list[OrderEvent]) -> list[OrderRecord]:
+        """What one Kafka fetch delivers, taken in batch mode."""
+        await self.runtime.on_orders(events)
+        return [await self.record(ref) for ref in dict.fromkeys(e.order_ref for e in events)]
+
     async def record(self, order_ref: str) -> OrderRecord:
         found = await self.store.get(order_key(CONNECTION, order_ref))
         assert found is not None, f"no record of order {order_ref}"

@@ -138,6 +138,60 @@ class StoreContract:
         assert stored is not None
         assert (stored.state, stored.reason_code, stored.calls) == (State.BOOKING, "x", 3)
 
+    # --- batch mode ------------------------------------------------------------------------
+
+    async def test_a_new_order_is_stored_and_owned_by_its_insert_and_a_known_one_is_not(
+        self, order_store: OrderStore
+    ) -> None:
+        await order_store.receive(order_event("n0"))
+        new, known = await order_store.receive_new([order_event("n1"), order_event("n0")])
+        assert known is None, "a known order goes the way of receive() and claim()"
+        assert new is not None and new.lock_owner and new.revision == 1
+        assert await order_store.claim(new.id) is None, "owned since its insert"
+        assert await order_store.receive_new([order_event("n1", 2)]) == [None]
+        change = Change(next_attempt_at=None)
+        assert await order_store.write(new.id, lock_of(new), change, revision=1, release=True)
+        assert await order_store.count_locks() == 0, "the insert needs no lock document"
+        again = await order_store.claim(new.id)
+        assert again is not None and again.lock_generation == 1
+
+    async def test_of_many_concurrent_inserts_of_a_new_order_exactly_one_owns_it(
+        self, order_store: OrderStore
+    ) -> None:
+        results = await asyncio.gather(
+            *(order_store.receive_new([order_event("n2")]) for _ in range(6))
+        )
+        assert sum(owned is not None for [owned] in results) == 1
+
+    async def test_writes_of_many_orders_at_once_each_get_their_own_answer(
+        self, order_store: OrderStore, clock: ManualClock
+    ) -> None:
+        events = [order_event(f"w{i}") for i in range(40)]
+        owned = [r for r in await order_store.receive_new(events) if r is not None]
+        assert len(owned) == 40
+        newer, lost = owned[3], owned[7]
+        await order_store.receive(order_event(newer.order_ref, 2, OrderEventKind.AMENDED))
+        clock.advance(seconds=order_store.lock.total_seconds() + 1)
+        taken = await order_store.claim(lost.id)  # its lock expired: someone else's now
+        assert taken is not None
+
+        async def finish(record: Any) -> bool | str:
+            change = Change(state=State.VERIFIED, next_attempt_at=None, calls=1)
+            try:
+                return await order_store.write(
+                    record.id, lock_of(record), change, revision=1, release=True
+                )
+            except LostLock:
+                return "lost"
+
+        answers = await asyncio.gather(*(finish(r) for r in owned))
+        expected = [True] * 40
+        expected[3], expected[7] = False, "lost"
+        assert answers == expected
+        stored = [await order_store.get(r.id) for r in owned]
+        assert [s.state if s else None for s in stored].count(State.VERIFIED) == 38
+        assert all(s and s.calls == 1 for i, s in enumerate(stored) if i not in (3, 7))
+
     # --- the outbox -----------------------------------------------------------------------
 
     async def test_events_wait_in_the_outbox_until_published(
