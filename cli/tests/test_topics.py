@@ -127,6 +127,7 @@ async def test_ensure_twice_changes_nothing_and_updates_only_what_differs(
     changed = await invoke(*args, "--retention-ms", str(7 * DAY_MS))
     assert changed.exit_code == 0, changed.output
     assert f"retention.ms {DAY_MS} -> {7 * DAY_MS}" in changed.output
+
     # A broker applies an altered config from the metadata log: a read right after may be stale.
     async def changed_config() -> dict[str, str] | None:
         current = await configs(admin, orders)
