@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from bench_cpu import CpuMeter, cpu_per_order
 from koppel_contracts import SHOP_ORDERS
 from koppel_demo.bol import (
     BOL_CONNECTION_ID,
@@ -100,6 +101,7 @@ async def bol_phase(
     cpu_seconds: Callable[[ManagedProcess], float | None],
     *,
     stall_seconds: float = 90.0,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     """Connect the seller, place N orders, measure ingest and booking, check the books."""
     processes = {name: group[name] for name in (SERVICE, SANDBOX, "ledger-octopus")}
@@ -121,6 +123,7 @@ async def bol_phase(
             await bol.reset_calls()
             calls_before = await api_calls(config)
             before = cpu()
+            every_before = meter.snapshot() if meter else None
             sampler.phase = "ingest-bol"
             started = time.monotonic()
             totals = await place_orders(bol, n)
@@ -134,6 +137,7 @@ async def bol_phase(
                 lambda: bookings.count_numbers(totals), n, "Bol.com: booked", stall_seconds
             )
             booked_cpu = cpu()
+            every_after = meter.snapshot() if meter else None
             sampler.phase = None
             calls_after = await api_calls(config)
             sandbox_calls = int((await bol.calls())["total"])
@@ -173,6 +177,9 @@ async def bol_phase(
         "ledger_cpu_ms_per_booked_order": ms_per("ledger-octopus", booked_cpu, booked),
         "complete": ingested == booked == n,
     }
+    if every_before is not None and every_after is not None:
+        # every process, the window through the bookings, per booked order (bench_cpu.py)
+        outcome["cpu_by_process"] = cpu_per_order(every_before, every_after, booked)
     console.print(outcome)
     books = await verify_bol_books(config, totals)
     console.print(books)

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from bench_cpu import CpuMeter, cpu_per_order
 from koppel_chassis.topic_reader import partitions_of
 from koppel_contracts import SHOP_ORDERS
 from koppel_demo.prestashop import (
@@ -196,6 +197,7 @@ async def prestashop_phase(
     cpu_seconds: Callable[[ManagedProcess], float | None],
     *,
     stall_seconds: float = 90.0,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     """Place N orders, connect the shop, measure ingest and booking, check the books."""
     processes = {name: group[name] for name in (SERVICE, SANDBOX, "ledger-octopus")}
@@ -218,6 +220,7 @@ async def prestashop_phase(
         await published.start()
         try:
             before = cpu()
+            every_before = meter.snapshot() if meter else None
             sampler.phase = "ingest-prestashop"
             connected = time.monotonic()
             await connect_prestashop(config, timeout=60)
@@ -230,6 +233,7 @@ async def prestashop_phase(
                 lambda: bookings.count_numbers(totals), n, "PrestaShop: booked", stall_seconds
             )
             booked_cpu = cpu()
+            every_after = meter.snapshot() if meter else None
             sampler.phase = None
             requests = int((await shop.counters())["requests"]) - requests_before
         finally:
@@ -260,6 +264,9 @@ async def prestashop_phase(
         "ledger_cpu_ms_per_booked_order": ms_per("ledger-octopus", booked_cpu, booked),
         "complete": ingested == booked == n,
     }
+    if every_before is not None and every_after is not None:
+        # every process, the window through the bookings, per booked order (bench_cpu.py)
+        outcome["cpu_by_process"] = cpu_per_order(every_before, every_after, booked)
     console.print(outcome)
     books = await verify_prestashop_books(config, totals)
     console.print(books)
