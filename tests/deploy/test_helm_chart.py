@@ -6,6 +6,7 @@ passes on the chart and fails on a broken one.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -252,18 +253,21 @@ def test_each_service_gets_the_settings_its_class_reads(render) -> None:
 def test_no_secret_value_lands_in_a_configmap_or_a_pod_spec(render) -> None:
     secrets = {
         "secrets.secretsKey": "SECRETS-KEY-VALUE",
+        "secrets.privacyKey": "PRIVACY-KEY-VALUE",
         "secrets.mongodbUri": "mongodb://koppel:MONGO-PASSWORD@mongo:27017/",
         "services.notifier.secretEnv.SMTP_PASSWORD": "SMTP-PASSWORD",
     }
     docs = render(sets=secrets)
     for doc in docs:
         text = repr(doc)
-        for value in ("SECRETS-KEY-VALUE", "MONGO-PASSWORD", "SMTP-PASSWORD"):
+        for value in ("SECRETS-KEY-VALUE", "PRIVACY-KEY-VALUE", "MONGO-PASSWORD", "SMTP-PASSWORD"):
             if doc["kind"] == "Secret":
                 continue
             assert value not in text, f"{value} leaked into {key(doc)}"
     shared = one(docs, "Secret", "koppel-shared")["stringData"]
     assert shared["SECRETS_KEY"] == "SECRETS-KEY-VALUE"
+    # What the services' settings read as secrets_keys (pydantic parses the JSON).
+    assert json.loads(shared["SECRETS_KEYS"]) == {"privacy": "PRIVACY-KEY-VALUE"}
     assert one(docs, "Secret", "koppel-notifier")["stringData"]["SMTP_PASSWORD"] == "SMTP-PASSWORD"
 
 

@@ -37,6 +37,7 @@ from pydantic import ValidationError
 
 from .asyncapi import publisher_title, topic_description
 from .logging import log_context
+from .producer import keeper_for
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -171,10 +172,15 @@ def _dead_letter_middleware(
             # A Service declares each dead-letter topic of what it consumes (the event map
             # shows it); a broker without declarations publishes by name, to the same topic.
             declared = next((p for p in broker.publishers if p.topic == target), None)
-            if declared is not None:
-                await declared.publish(record.value, key=record.key, headers=headers)
-            else:
-                await broker.publish(record.value, topic=target, key=record.key, headers=headers)
+
+            async def send() -> Any:
+                if declared is not None:
+                    return await declared.publish(record.value, key=record.key, headers=headers)
+                return await broker.publish(
+                    record.value, topic=target, key=record.key, headers=headers
+                )
+
+            await keeper_for(broker).send(send)
             metrics.dead_letters.labels(topic_name).inc()
             log.warning(
                 "undecodable message sent to dead-letter topic",
@@ -269,13 +275,21 @@ class EventPublisher:
             )
         else:
             publisher = self.declare(topic)
-        await publisher.publish(
-            event.model_dump_json().encode(),
-            key=event_key(event).encode(),
-            correlation_id=event.correlation_id or event.event_id,
-            headers={
-                "event_id": event.event_id,
-                "event_type": str(getattr(event, "event_type", "")),
-                "content-type": "application/json",
-            },
-        )
+        body = event.model_dump_json().encode()
+        key = event_key(event).encode()
+        headers = {
+            "event_id": event.event_id,
+            "event_type": str(getattr(event, "event_type", "")),
+            "content-type": "application/json",
+        }
+
+        async def send() -> Any:
+            return await publisher.publish(
+                body,
+                key=key,
+                correlation_id=event.correlation_id or event.event_id,
+                headers=headers,
+            )
+
+        # A broker restart can kill the idempotent producer for good (producer.py).
+        await keeper_for(self.broker).send(send)
