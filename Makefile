@@ -9,7 +9,7 @@ test:       ## the whole test suite (what CI runs)
 test-unit:  ## fast unit tests only
 	./scripts/test.sh -m "not integration"
 
-bench:      ## benchmark Octopus and SnelStart replays, realtime, memory (writes tests/bench/RESULTS.md and results.json)
+bench:      ## benchmark: every ledger's replay, each shop's ingest, realtime, CPU per order of every process, memory (writes tests/bench/RESULTS.md and results.json)
 	./scripts/uv run python tests/bench/run.py $(BENCH_ARGS)
 
 faults:     ## fault-injection run over every shop → ledger pair (writes tests/faults/RESULTS.md and results.json)

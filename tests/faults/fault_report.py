@@ -202,6 +202,23 @@ def print_tables(results: dict[str, Any], console: Console | None = None) -> Non
         f"log lines: {results['logs']['lines']:,} ({results['logs']['warning_or_worse']:,} "
         f"warn+) in {results['logs']['seconds']:.0f} s"
     )
+    for line in secret_lines(results):
+        console.print(line, markup=False, highlight=False)
+
+
+def secret_lines(results: dict[str, Any]) -> list[str]:
+    """The secrets scan: its count, each finding (masked, with where), what it could not
+    collect or scan."""
+    scan = results.get("secrets")
+    if scan is None:
+        return []
+    lines = [scan["summary"]]
+    lines += [f"  in clear: {f['secret']} {f['masked']} at {f['where']}" for f in scan["findings"]]
+    if scan["findings_total"] > len(scan["findings"]):
+        lines.append(f"  … {scan['findings_total'] - len(scan['findings'])} more")
+    lines += [f"  not collected: {what}" for what in scan["not_collected"]]
+    lines += [f"  not scanned: {what}" for what in scan["not_scanned"]]
+    return lines
 
 
 # ==== files =======================================================================================
@@ -291,6 +308,10 @@ def write_results(results: dict[str, Any], folder: Path, notes: list[str]) -> No
         f"{results['dead_letters']['without_reason']}",
         f"- log lines: {results['logs']['lines']:,}, at WARNING or worse: "
         f"{results['logs']['warning_or_worse']:,}, in {results['logs']['seconds']:.0f} s",
+        *(
+            f"- {line}" if i == 0 else f"  - {line.strip()}"
+            for i, line in enumerate(secret_lines(results))
+        ),
         "",
         "Notes:",
         *(f"- {note}" for note in notes),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import random
@@ -38,12 +39,14 @@ from fault_orders import PlannedOrder, plan_orders
 from fault_pairs import CcvShop, PairSpec, PlacedOrder, available_pairs
 from fault_proxy import FaultProxy, ProxyThread
 from fault_report import recoveries
+from fault_secrets import scan_run
+from fault_shops import BolShop
 from fault_stack import OwnStack
 from koppel_contracts import LEDGER_BOOKINGS, LEDGER_CHECKS, OPS_ALERTS, SHOP_ORDERS
 from koppel_demo.processes import ProcessGroup
 from koppel_demo.system import SystemConfig, _service, create_topics, start_system
+from koppel_ingest_bol.settings import DEFAULT_RATE_LIMITS as BOL_RATE_LIMITS
 from koppel_sandbox_ccvshop import CcvShopControl
-from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import OctopusControl
 from koppel_sandbox_snelstart import SnelStartControl
 
@@ -66,6 +69,7 @@ RECOVERY_CAP_SECONDS = 330.0
 # The end: waiting for the last bookings gives up after this long without progress (longer
 # than ingest-ccv's reconciliation poll, so what only the poll finds is still counted).
 SETTLE_STALL_SECONDS = 420.0
+FAULTS_COOKIE_SECRET = "faults-cookie-secret-0123456789abcdef0123"
 
 
 @dataclass
@@ -150,16 +154,19 @@ def _raise_client_budgets() -> None:
     os.environ["KOPPEL_INGEST_CCV_CCV_WRITE_BUDGET"] = str(10**6)
     os.environ["KOPPEL_LEDGER_SNELSTART_CONCURRENT_REQUESTS"] = "50"
     os.environ["KOPPEL_INGEST_PRESTASHOP_PRESTASHOP_REQUEST_BUDGET"] = str(10**6)
+    os.environ["KOPPEL_INGEST_BOL_RATE_LIMITS"] = json.dumps(
+        {group: [10**6, window] for group, (_, window) in BOL_RATE_LIMITS.items()}
+    )
 
 
 def _dashboard(config: SystemConfig) -> Any:
-    port = free_port()
+    port = config.ports.dashboard  # where the secrets scan reads its pages
     return _service(
         config,
         "dashboard",
         "KOPPEL_DASHBOARD_",
         port,
-        cookie_secret="faults-cookie-secret-0123456789abcdef0123",
+        cookie_secret=FAULTS_COOKIE_SECRET,
         secure_cookies="false",
         smtp_host="127.0.0.1",
         smtp_port=config.smtp_port or config.ports.smtp,
@@ -180,6 +187,12 @@ async def _open_sandboxes(config: SystemConfig, pairs: list[PairSpec]) -> None:
         await octopus.set_quota(None)
     async with SnelStartControl(config.url(config.ports.snelstart)) as snelstart:
         await snelstart.set_rate_limits(per_minute=None, per_hour=None, concurrent=None)
+    if any(isinstance(pair.shop, BolShop) for pair in pairs):
+        from koppel_demo.bol import bol_control
+
+        async with bol_control(config) as bol:
+            for group in await bol.rate_limits():
+                await bol.set_rate_limit(group, 10**9)
 
 
 def _proxies(config: SystemConfig, pairs: list[PairSpec], rng: random.Random) -> ProxyThread:
@@ -337,6 +350,18 @@ async def _wait_for_mails(run: Run, folder: Path, grouping: float) -> None:
         await asyncio.sleep(1)
 
 
+def _pages_to_read(run: Run) -> dict[str, list[str]]:
+    """Per connection, the order pages the secrets scan reads: a refused order's (it shows
+    the ledger's error) and a booked one's, under Koppel's order ref (CCV's order id, not
+    its order number)."""
+    pages: dict[str, list[str]] = {}
+    for pair in run.pairs:
+        mine = [o for o in run.placed if o.pair == pair.name and run.key(o) in run.events.refs]
+        picked = [o for o in mine if o.refused][:1] + [o for o in mine if not o.refused][:1]
+        pages[pair.connection_id] = [run.events.refs[run.key(o)] for o in picked]
+    return pages
+
+
 async def _topics(config: SystemConfig) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=config.kafka_bootstrap)
     await admin.start()
@@ -380,6 +405,7 @@ async def run(options: Options) -> dict[str, Any]:
         snelstart_requests_per_minute=10.0**9,
         # PrestaShop has no webhooks: its orders arrive a poll later (300 s in production).
         prestashop_poll_interval_seconds=10.0,
+        bol_poll_interval_seconds=10.0,  # the same for Bol.com (no webhooks either)
     )
     _raise_client_budgets()
     await create_topics(config)
@@ -465,6 +491,13 @@ async def run(options: Options) -> dict[str, Any]:
                 )
             )
         mails = read_mails(config.mail_dir)
+        say("scanning logs, topics, dashboard pages and mails for secrets in clear …")
+        secrets = await scan_run(
+            config,
+            config.url(config.ports.dashboard) if "dashboard" in group.processes else None,
+            _pages_to_read(current),
+            {"dashboard cookie secret (the run's)": FAULTS_COOKIE_SECRET},
+        )
         results = {
             "meta": {
                 "date": started_wall.isoformat(timespec="seconds"),
@@ -492,6 +525,7 @@ async def run(options: Options) -> dict[str, Any]:
             "dead_letters": await check_dead_letters(config.kafka_bootstrap, await _topics(config)),
             "failure_reasons": dict(events.failures),
             "faults": recoveries(current, faults, logs),
+            "secrets": secrets.as_dict(),
             "logs": {
                 "lines": sum(r[2] for r in logs.per_second),
                 "warning_or_worse": sum(r[3] for r in logs.per_second),

@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     write_results(results, args.results, NOTES)
     console.print(f"written: {args.results / 'RESULTS.md'}, {args.results / 'results.json'}")
     found = totals(results)
-    return 0 if found["lost"] == found["twice"] == found["differ"] == 0 else 1
+    books_ok = found["lost"] == found["twice"] == found["differ"] == 0
+    return 0 if books_ok and results["secrets"]["ok"] else 1
 
 
 if __name__ == "__main__":

@@ -61,16 +61,23 @@ class DebtorEmails:
         # rare; the scan is the price of not indexing customers' keys per order.
         projection = {"event": 1, "credits": 1, **{name: 1 for name in DEBTOR_DOCS}}
         emails: set[str] = set()
+        erased: list[Any] = []
         async for doc in self.orders.find({"connection_id": connection_id}, projection):
             if marker not in str(doc.get("event") or ""):
                 continue
             emails |= debtor_emails(doc)
-            update = blank_debtor_emails(doc)
-            if update:
-                await self.orders.update_one({"_id": doc["_id"]}, {"$set": update})
+            erased.append(doc["_id"])
+        # The adapter first: its work is found by these e-mails, so when it fails the
+        # marker's redelivery finds them again (blanked first, they would be gone).
         forget = getattr(self.runtime.adapter, "forget_customer", None)
         if emails and forget is not None and current is not None:
             await forget(current[0], emails)
+        for order_id in erased:
+            # Read again: the adapter may have rewritten these documents.
+            doc = await self.orders.find_one({"_id": order_id}, projection)
+            update = blank_debtor_emails(doc or {})
+            if update:
+                await self.orders.update_one({"_id": order_id}, {"$set": update})
         if emails:
             log.info(
                 "debtor e-mails of an erased customer blanked",

@@ -49,6 +49,7 @@ from koppel_ubl import ArtefactError, read_totals, validate, write_document
 from .context import DocumentContext, context_for_order
 from .describe import describe
 from .documents import DocumentStore, StoredDocument, document_id
+from .erasure import CustomerEraser
 from .mapping import build_document, check_categories
 from .texts import ASPERION_TEXTS, FIXABLE
 
@@ -166,7 +167,7 @@ class AsperionSession:
             plan=request.plan,
             placement={"kind": context.kind, "base": base, "document": context.to_placement()},
         )
-        await self._written(draft)  # refuse before any intent: mapping and rules checked
+        await self.write(draft)  # refuse before any intent: mapping and rules checked
         return draft
 
     async def _free_number(self, kind: str, base: str, after: int = 0) -> str:
@@ -182,7 +183,7 @@ class AsperionSession:
         after = int(taken) if taken.isdigit() else 1
         return draft.with_number(await self._free_number(kind_of(draft), base, after))
 
-    async def _written(self, draft: LedgerDoc) -> bytes:
+    async def write(self, draft: LedgerDoc) -> bytes:
         """The document's XML, validated once per content (raises Refusal, TransientError)."""
         document = build_document(
             draft.plan,
@@ -220,7 +221,7 @@ class AsperionSession:
         )
 
     async def create(self, draft: LedgerDoc) -> LedgerDoc:
-        stored = self._stored(draft, await self._written(draft))
+        stored = self._stored(draft, await self.write(draft))
         if not await self.store.insert(stored):
             raise PermanentError(f"document {draft.number} exists already", status=409)
         return replace(draft, ledger_id=stored.id)
@@ -233,7 +234,7 @@ class AsperionSession:
             check_categories(draft.plan, context_of(current).treatment)
         except Refusal:
             raise NotReplaceable() from None
-        stored = self._stored(draft, await self._written(draft))
+        stored = self._stored(draft, await self.write(draft))
         await self.store.replace(
             stored.id,
             xml=stored.xml,
@@ -278,6 +279,7 @@ class AsperionAdapter:
 
     def __init__(self, db: AsyncDatabase[Document], *, validated_cache: int = 4096) -> None:
         self.store = DocumentStore(db)
+        self.eraser = CustomerEraser(db, self.store)
         self._valid: OrderedDict[str, None] = OrderedDict()
         self._cache_size = validated_cache
 
@@ -309,6 +311,15 @@ class AsperionAdapter:
 
     async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
         return await describe(self, settings)
+
+    async def forget_customer(self, settings: ConnectionSettings, emails: set[str]) -> None:
+        """An erased customer (koppel_ledger.privacy): their documents in this service —
+        stored, and in the sealed ZIPs — name the anonymous debtor instead (`erasure`)."""
+
+        async def write(connection_id: str, draft: LedgerDoc) -> bytes:
+            return await AsperionSession(self, connection_id, settings).write(draft)
+
+        await self.eraser.forget(settings, emails, write)
 
     def drop(self, connection_id: str) -> None:
         return None  # no clients or tokens per connection

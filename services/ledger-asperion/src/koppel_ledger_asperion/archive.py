@@ -6,6 +6,9 @@ A delivery is sealed by one insert with a unique `_id` (the delivery id,
 file with their bytes. Whoever inserts it first has sealed it; the content fields are
 never written again, and the GridFS file is never rewritten (a fresh file id per
 attempt, so a loser's or a crashed attempt's file can never mix with the sealed one).
+One exception: an erased customer (`erasure.py`) — the ZIP is packed again from the
+anonymised documents under a fresh file id, and `file_id`, `sha256`, `size` follow it
+(`erased_at` says when); its documents, numbers, totals and VAT stay as sealed.
 What happens to a sealed delivery afterwards (read-back check, mail, SFTP) is recorded in
 its `check`, `mail` and `sftp` fields.
 

@@ -101,15 +101,24 @@ def _party(address: Address, name: str, **extra: str | None) -> Party | None:
     )
 
 
-def collective_buyer(choice: CollectiveDebtor) -> Party:
-    """The collective debtor as buyer: its name and country, nothing of the consumer."""
+def collective_buyer(choice: CollectiveDebtor, vat_number: str | None = None) -> Party:
+    """The collective debtor as buyer: its name and country, nothing of the consumer. The
+    anonymous debtor of an erased customer keeps a business buyer's VAT number (as
+    `koppel_privacy.anonymous` does): an ICP document needs it (BR-IC-02)."""
     return Party(
         name=choice.label(),
         street=UNKNOWN,
         city=UNKNOWN,
         postal_code=UNKNOWN,
         country=choice.country_code,
+        vat_number=vat_number,
     )
+
+
+def shipped_to_country(buyer: Party) -> Party:
+    """The anonymous debtor's deliver-to: the country alone. ICP documents must state it
+    (BR-IC-12); it is where the goods went, nothing of the person."""
+    return replace(buyer, vat_number=None)
 
 
 def context_for_order(
@@ -125,7 +134,11 @@ def context_for_order(
         shop=settings.shop.system,
     )
     if isinstance(choice, CollectiveDebtor):
-        return _context(order, settings, order_id, collective_buyer(choice), None, True)
+        if not order.sealed:
+            return _context(order, settings, order_id, collective_buyer(choice), None, True)
+        # An erased customer's order (revealed, yet still sealed): the anonymous debtor.
+        buyer = collective_buyer(choice, order.customer.vat_number)
+        return _context(order, settings, order_id, buyer, shipped_to_country(buyer), True)
     # Every other choice writes the buyer the order names: a file carries no debtor number
     # (so a fixed debtor does not apply) and needs no e-mail to name the buyer.
     customer = order.customer

@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 DAILY = "asperion_daily"
 LEASES = "asperion_leases"
+
+
+def lease_name(connection_id: str) -> str:
+    """The lease of a connection's deliveries (also taken by an erasure, `erasure.py`)."""
+    return f"delivery:{connection_id}"
+
+
 Clock = Callable[[], datetime]
 
 
@@ -105,7 +112,7 @@ class DeliveryService:
 
     @contextlib.asynccontextmanager
     async def _owning(self, connection_id: str, wait: float) -> AsyncIterator[None]:
-        name = f"delivery:{connection_id}"
+        name = lease_name(connection_id)
         ttl = timedelta(seconds=self.settings.delivery_lease_seconds)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
