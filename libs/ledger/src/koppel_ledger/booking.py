@@ -173,7 +173,8 @@ class Booking:
         """The ledger-neutral plan (koppel_bookkeeping); raises BookingRefused."""
         order = run.record.event.order
         language = run.settings.merchant.language
-        return RecordedPlan.of(plan_booking(order, run.settings.ledger.booking, language=language))
+        plan = plan_booking(order, run.settings.ledger.booking, language=language)
+        return RecordedPlan.of(plan, language)
 
     # ---- creating exactly once ------------------------------------------------------------
 

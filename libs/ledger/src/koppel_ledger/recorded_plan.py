@@ -37,8 +37,9 @@ class RecordedPlan:
     country_code: str = ""  # where the goods went (the VAT country for OSS)
 
     @classmethod
-    def of(cls, plan: Any) -> RecordedPlan:
-        """From a `koppel_bookkeeping.BookingPlan` (or anything shaped like one)."""
+    def of(cls, plan: Any, language: Any = None) -> RecordedPlan:
+        """From a `koppel_bookkeeping.BookingPlan` (or anything shaped like one); notices in
+        `language` (the merchant's; the plan's default when None)."""
         return cls(
             lines=tuple(
                 RecordedLine(
@@ -57,7 +58,7 @@ class RecordedPlan:
             total_vat=plan.total_vat,
             total_incl_vat=plan.total_incl_vat,
             notices=tuple(
-                (str(getattr(n, "code", n)), str(getattr(n, "text", n)))
+                (str(getattr(n, "code", n)), _notice_text(n, language))
                 for n in getattr(plan, "notices", ())
             ),
             treatment=str(getattr(getattr(plan, "treatment", None), "value", "domestic")),
@@ -65,6 +66,7 @@ class RecordedPlan:
         )
 
     def notice_texts(self) -> tuple[tuple[str, str], ...]:
+        """(code, text) of each notice, as recorded in the merchant's language."""
         return self.notices
 
     def bookable_lines(self) -> list[RecordedLine]:
@@ -105,3 +107,12 @@ class RecordedPlan:
             treatment=str(data.get("treatment") or "domestic"),
             country_code=str(data.get("country_code") or ""),
         )
+
+
+def _notice_text(notice: Any, language: Any) -> str:
+    # A bookkeeping PlanNotice says itself in either language (`text(language)`); anything
+    # else that carries a plain `text` (or is a string) is taken as it is.
+    text = getattr(notice, "text", notice)
+    if callable(text):
+        return str(text(language) if language is not None else text())
+    return str(text)

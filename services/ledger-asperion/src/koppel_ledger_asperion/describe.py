@@ -120,7 +120,7 @@ def sample_request(settings: ConnectionSettings) -> DraftRequest | None:
         order_id=f"{SAMPLE_CONNECTION}:TEST-1",
         event=event,
         revision=1,
-        plan=RecordedPlan.of(plan),
+        plan=RecordedPlan.of(plan, settings.merchant.language),
     )
 
 
