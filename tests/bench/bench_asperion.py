@@ -21,7 +21,7 @@ from koppel_demo.demo_data import (
     publish_demo_connection,
 )
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import SystemConfig, _database_prefix
+from koppel_demo.system import SystemConfig, database_prefix
 from koppel_ubl import DocumentKind, read_totals
 
 # The chocolatier's scheduled delivery must not come during the phase: the bench makes it
@@ -105,7 +105,7 @@ async def verify_asperion_books(
     """Read every sealed delivery of the connection (GridFS, SHA-256 checked against the
     seal) and every document in it: each order exactly one invoice, in one delivery, with
     the order's total and the VAT per rate the shop charged."""
-    database = f"{_database_prefix(config)}ledger_asperion"
+    database = f"{database_prefix(config)}ledger_asperion"
     records = await read_deliveries(config.mongodb_uri, database, ASPERION_CONNECTION_ID)
     invoices: dict[str, list[tuple[Decimal, dict[Decimal, Decimal]]]] = {}
     other_documents = 0

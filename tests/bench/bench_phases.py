@@ -17,7 +17,7 @@ from bench_observe import Bookings, RssSampler, console, cpu_ms_per_order, ledge
 from koppel_contracts import SHOP_ORDERS
 from koppel_demo.demo_data import TEA_CONNECTION_ID, demo_tea_connection, publish_demo_connection
 from koppel_demo.processes import ManagedProcess, ProcessGroup
-from koppel_demo.system import SystemConfig, _service
+from koppel_demo.system import SystemConfig, service_process
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_kit import free_port
 from koppel_sandbox_octopus import OctopusControl
@@ -31,7 +31,7 @@ def ledger_process(config: SystemConfig, name: str, port: int, *, profile: bool)
     """A ledger-octopus in the one consumer group and database (a replica when it is
     not the first); with `profile`, run through profiled.py, which writes
     `<name>.profile.txt` next to the logs when the process stops."""
-    process = _service(
+    process = service_process(
         config,
         "ledger-octopus",
         "KOPPEL_LEDGER_OCTOPUS_",

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from koppel_chassis import SecretBox
 from koppel_contracts import ConnectionSettings, LedgerConnection, Merchant, ShopConnection
-from koppel_demo.processes import ManagedProcess, ProcessGroup, python_module
-from koppel_demo.system import SystemConfig, database_prefix
+from koppel_demo.ledgers import demo_octopus_ledger
+from koppel_demo.processes import ProcessGroup
+from koppel_demo.system import SystemConfig, database_prefix, sandbox_process
 from koppel_sandbox_kit import free_port
-from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
+from koppel_sandbox_octopus import demo_booking
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,34 +61,22 @@ def parts(config: SystemConfig, system: ProcessGroup) -> Iterator[dict[str, Any]
     ensure_chromium()
     group = ProcessGroup()
     ports = {"ccvshop": free_port(), "octopus": free_port(), "dashboard": config.ports.dashboard}
-    logs = config.log_dir
     try:
         group.start(
-            ManagedProcess(
+            sandbox_process(
+                config,
                 "dash-ccvshop",
-                python_module(
-                    "koppel_sandbox_ccvshop",
-                    "--port",
-                    str(ports["ccvshop"]),
-                    "--public-key",
-                    CCV_KEY,
-                    "--secret",
-                    CCV_SECRET,
-                ),
-                {},
-                logs / "dash-ccvshop.log",
-                ready_url=f"{config.url(ports['ccvshop'])}/_control/config",
+                "koppel_sandbox_ccvshop",
+                ports["ccvshop"],
+                "--public-key",
+                CCV_KEY,
+                "--secret",
+                CCV_SECRET,
             )
         )
         group.start(
-            ManagedProcess(
-                "dash-octopus",
-                python_module(
-                    "koppel_sandbox_octopus", "--port", str(ports["octopus"]), "--quota", "0"
-                ),
-                {},
-                logs / "dash-octopus.log",
-                ready_url=f"{config.url(ports['octopus'])}/_control/identity",
+            sandbox_process(
+                config, "dash-octopus", "koppel_sandbox_octopus", ports["octopus"], "--quota", "0"
             )
         )
         support = config.support_email
@@ -148,17 +137,10 @@ def connection_a(config: SystemConfig, parts: dict[str, Any]) -> ConnectionSetti
             account_id=CCV_KEY,
             credentials={"api_secret": box.encrypt(CCV_SECRET)},
         ),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=config.url(parts["octopus"]),
-            dossier_id=str(DEMO.dossier_id),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(DEMO.password),
-            },
+        ledger=demo_octopus_ledger(
+            box,
+            config.url(parts["octopus"]),
             booking=booking.model_copy(update={"vat_accounts": without_9}),
-            octopus=demo_octopus(),
         ),
     )
 

@@ -24,13 +24,11 @@ from koppel_chassis.topic_reader import partitions_of, read_to_end, stop_consume
 from koppel_contracts import (
     CheckEvent,
     ConnectionSettings,
-    LedgerConnection,
     Merchant,
     ShopConnection,
 )
-from koppel_demo.processes import ManagedProcess, python_module
+from koppel_demo.ledgers import demo_octopus_ledger
 from koppel_demo.system import SystemConfig
-from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
 from pymongo import AsyncMongoClient
 
 CONNECTION = "privacy-koffie-ccv-octopus"
@@ -170,29 +168,7 @@ def connection(config: SystemConfig, shop_url: str, octopus_url: str) -> Connect
             account_id=CCV_KEY,
             credentials={"api_secret": box.encrypt(CCV_SECRET)},
         ),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=octopus_url,
-            dossier_id=str(DEMO.dossier_id),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(DEMO.password),
-            },
-            booking=demo_booking(),
-            octopus=demo_octopus(),
-        ),
-    )
-
-
-def sandbox(name: str, module: str, port: int, config: SystemConfig, *args: str) -> ManagedProcess:
-    ready = "/_control/config" if "ccvshop" in module else "/_control/identity"
-    return ManagedProcess(
-        name,
-        python_module(module, "--port", str(port), *args),
-        {},
-        config.log_dir / f"{name}.log",
-        ready_url=f"{config.url(port)}{ready}",
+        ledger=demo_octopus_ledger(box, octopus_url),
     )
 
 

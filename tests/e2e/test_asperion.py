@@ -34,7 +34,7 @@ from koppel_demo.demo_data import (
     wait_until_connected,
 )
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import SystemConfig, _database_prefix
+from koppel_demo.system import SystemConfig, database_prefix
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_testkit import SmtpCatcher, eventually, read_events
 from koppel_ubl import DocumentKind, ReadBack, Specification, read_totals, validate
@@ -64,7 +64,7 @@ async def chocolate_shop(
 def _cli_env(config: SystemConfig) -> dict[str, str]:
     return {
         "KOPPEL_MONGODB_URI": config.mongodb_uri,
-        "KOPPEL_MONGODB_DATABASE": f"{_database_prefix(config)}ledger_asperion",
+        "KOPPEL_MONGODB_DATABASE": f"{database_prefix(config)}ledger_asperion",
         "KOPPEL_ASPERION_URL": config.url(config.ports.ledger_asperion),
         "KOPPEL_ASPERION_OPERATOR_TOKEN": config.asperion_operator_token,
     }

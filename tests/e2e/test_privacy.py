@@ -35,7 +35,13 @@ from koppel_contracts import (
 )
 from koppel_demo.demo_data import place_paid_order, publish_demo_connection, wait_until_connected
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import SystemConfig, _database_prefix, _service, forget_previous_run
+from koppel_demo.system import (
+    SystemConfig,
+    database_prefix,
+    forget_previous_run,
+    sandbox_process,
+    service_process,
+)
 from koppel_privacy import latest_keys
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_kit import free_port
@@ -57,7 +63,6 @@ from .privacy_support import (
     found_in_logs,
     found_on_topics,
     koppel_cli,
-    sandbox,
     tombstone,
     vat_of,
 )
@@ -82,28 +87,29 @@ def parts(config: SystemConfig, system: ProcessGroup) -> Iterator[dict[str, Any]
     ports = {"ccvshop": free_port(), "octopus": free_port(), "dashboard": free_port()}
     try:
         group.start(
-            sandbox(
+            sandbox_process(
+                config,
                 "privacy-ccvshop",
                 "koppel_sandbox_ccvshop",
                 ports["ccvshop"],
-                config,
                 *("--public-key", CCV_KEY, "--secret", CCV_SECRET),
             )
         )
         group.start(
-            sandbox(
+            sandbox_process(
+                config,
                 "privacy-octopus",
                 "koppel_sandbox_octopus",
                 ports["octopus"],
-                config,
-                *("--quota", "0"),
+                "--quota",
+                "0",
             )
         )
         if "dashboard" in system.processes:
             ports["dashboard"] = config.ports.dashboard  # type: ignore[attr-defined]
         else:
             group.start(
-                _service(
+                service_process(
                     config,
                     "dashboard",
                     "KOPPEL_DASHBOARD_",
@@ -116,7 +122,7 @@ def parts(config: SystemConfig, system: ProcessGroup) -> Iterator[dict[str, Any]
                     public_base_url=config.url(ports["dashboard"]),
                 )
             )
-        database = f"{_database_prefix(config)}dashboard"
+        database = f"{database_prefix(config)}dashboard"
         create_account(config, database, MERCHANT, "merchant", CONNECTION)
         yield {name: config.url(port) for name, port in ports.items()} | {"ports": ports}
     finally:
@@ -200,10 +206,10 @@ async def test_an_erased_customer_is_unreadable_everywhere_and_still_booked_righ
 
     # every service acts on the erasure as it reads it: wait for the last one
     deadline = time.monotonic() + 60
-    while found := await found_in_databases(config.mongodb_uri, _database_prefix(config), ERIKA):
+    while found := await found_in_databases(config.mongodb_uri, database_prefix(config), ERIKA):
         assert time.monotonic() < deadline, f"still holding Erika's details: {found}"
         await asyncio.sleep(2.0)
-    kept = await found_in_databases(config.mongodb_uri, _database_prefix(config), [BRAM_EMAIL])
+    kept = await found_in_databases(config.mongodb_uri, database_prefix(config), [BRAM_EMAIL])
     assert kept, "the scan does see a customer who was not erased"
 
     # 4. The dashboard shows her orders without her; Bram's still with him.
@@ -246,7 +252,7 @@ async def test_an_erased_customer_is_unreadable_everywhere_and_still_booked_righ
     async with OctopusControl(parts["octopus"]) as octopus:
         invoices = [i for i in await octopus.invoices(DEMO.dossier_id) if i["reference"] in numbers]
     assert sorted(i["reference"] for i in invoices) == sorted(numbers), "each once"
-    assert await found_in_databases(config.mongodb_uri, _database_prefix(config), ERIKA) == []
+    assert await found_in_databases(config.mongodb_uri, database_prefix(config), ERIKA) == []
 
     # 7. A fresh ledger reading the retained topics books the same totals and VAT per rate:
     #    Erika's orders on the anonymous debtor, with nothing of her.
@@ -270,7 +276,9 @@ async def fresh_ledger_books_the_same(
     octopus_port, ledger_port = free_port(), free_port()
     try:
         group.start(
-            sandbox("fresh-octopus", "koppel_sandbox_octopus", octopus_port, fresh, "--quota", "0")
+            sandbox_process(
+                fresh, "fresh-octopus", "koppel_sandbox_octopus", octopus_port, "--quota", "0"
+            )
         )
         # What the topics retain, as compaction leaves the keys: the latest record per key.
         keys = await read_to_end(bootstrap, config.isolation + PRIVACY_KEYS.name)
@@ -302,7 +310,7 @@ async def fresh_ledger_books_the_same(
         ]
         await copy_records(bootstrap, mine, fresh.isolation + SHOP_ORDERS.name)
         group.start(
-            _service(
+            service_process(
                 fresh,
                 "ledger-octopus",
                 "KOPPEL_LEDGER_OCTOPUS_",
@@ -335,7 +343,7 @@ async def fresh_ledger_books_the_same(
         assert {on[n]["name"] for n in erika_numbers} == {"Verwijderde klanten"}
         assert on[str(orders[2]["ordernumber_full"])].get("email") == BRAM_EMAIL
         assert not [v for r in relations.values() for v in ERIKA if v in str(r)]
-        assert await found_in_databases(config.mongodb_uri, _database_prefix(fresh), ERIKA) == []
+        assert await found_in_databases(config.mongodb_uri, database_prefix(fresh), ERIKA) == []
     finally:
         group.stop_all()
         await forget_previous_run(fresh)  # its topics and database

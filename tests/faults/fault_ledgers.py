@@ -13,7 +13,7 @@ from typing import Protocol
 import httpx
 from koppel_cli.asperion import read_deliveries, read_zip
 from koppel_demo.demo_data import ASPERION_CONNECTION_ID
-from koppel_demo.system import SystemConfig, _database_prefix
+from koppel_demo.system import SystemConfig, database_prefix
 from koppel_sandbox_octopus import OctopusControl
 from koppel_sandbox_octopus.demo import VAT_CODES
 from koppel_sandbox_octopus.documents import invoice_line_amounts
@@ -147,7 +147,7 @@ class AsperionBooks:
         headers = {"Authorization": f"Bearer {config.asperion_operator_token}"}
         async with httpx.AsyncClient(timeout=None) as http:
             (await http.post(url, headers=headers)).raise_for_status()
-        database = f"{_database_prefix(config)}ledger_asperion"
+        database = f"{database_prefix(config)}ledger_asperion"
         books: Books = {}
         for record in await read_deliveries(config.mongodb_uri, database, self.connection_id):
             _, data = await read_zip(config.mongodb_uri, database, record["_id"])

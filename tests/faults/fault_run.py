@@ -44,7 +44,7 @@ from fault_shops import BolShop
 from fault_stack import OwnStack
 from koppel_contracts import LEDGER_BOOKINGS, LEDGER_CHECKS, OPS_ALERTS, SHOP_ORDERS
 from koppel_demo.processes import ProcessGroup
-from koppel_demo.system import SystemConfig, _service, create_topics, start_system
+from koppel_demo.system import SystemConfig, create_topics, service_process, start_system
 from koppel_ingest_bol.settings import DEFAULT_RATE_LIMITS as BOL_RATE_LIMITS
 from koppel_sandbox_ccvshop import CcvShopControl
 from koppel_sandbox_octopus import OctopusControl
@@ -161,7 +161,7 @@ def _raise_client_budgets() -> None:
 
 def _dashboard(config: SystemConfig) -> Any:
     port = config.ports.dashboard  # where the secrets scan reads its pages
-    return _service(
+    return service_process(
         config,
         "dashboard",
         "KOPPEL_DASHBOARD_",

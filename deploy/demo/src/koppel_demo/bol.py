@@ -23,7 +23,6 @@ import httpx
 from koppel_chassis import SecretBox
 from koppel_contracts import (
     ConnectionSettings,
-    LedgerConnection,
     Merchant,
     ShopConnection,
     ShopOptions,
@@ -31,9 +30,10 @@ from koppel_contracts import (
 from koppel_ledger_asperion import demo_seller
 from koppel_sandbox_bol import DEMO as BOL
 from koppel_sandbox_bol import BolControl
-from koppel_sandbox_octopus import DEMO, OctopusControl, demo_booking, demo_octopus
+from koppel_sandbox_octopus import DEMO, OctopusControl
 
 from .config import SystemConfig
+from .ledgers import demo_octopus_ledger
 from .polled import publish_polled_connection
 
 BOL_CONNECTION_ID = "demo-lees-bol-octopus"
@@ -92,18 +92,9 @@ def demo_bol_connection(
                 answer_invoice_requests=True,
             ),
         ),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=config.url(config.ports.octopus),
-            dossier_id=str(BOL_DOSSIER_ID),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(DEMO.password),
-            },
-            # Consumers collective and sales bookings: a Bol.com connection's defaults.
-            booking=demo_booking(),
-            octopus=demo_octopus(),
+        # Consumers collective and sales bookings: a Bol.com connection's defaults.
+        ledger=demo_octopus_ledger(
+            box, config.url(config.ports.octopus), dossier_id=BOL_DOSSIER_ID
         ),
     )
 

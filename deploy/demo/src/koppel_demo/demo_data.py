@@ -17,10 +17,11 @@ from koppel_contracts import (
 from koppel_ledger_asperion import demo_asperion_options, demo_seller
 from koppel_ledger_asperion import demo_booking as asperion_booking
 from koppel_sandbox_ccvshop import CcvShopControl
-from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
+from koppel_sandbox_octopus import DEMO
 from koppel_sandbox_snelstart import DEMO as SNELSTART
 from koppel_sandbox_snelstart import demo_booking as snelstart_booking
 
+from .ledgers import demo_octopus_ledger
 from .system import SystemConfig
 
 CONNECTION_ID = "demo-koffie-ccv-octopus"
@@ -46,17 +47,8 @@ def demo_connection(
             account_id=config.ccv_public_key,
             credentials={"api_secret": box.encrypt(config.ccv_secret)},
         ),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=config.url(config.ports.octopus),
-            dossier_id=str(DEMO.dossier_id),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(octopus_password),
-            },
-            booking=demo_booking(),
-            octopus=demo_octopus(),
+        ledger=demo_octopus_ledger(
+            box, config.url(config.ports.octopus), password=octopus_password
         ),
     )
 

@@ -17,15 +17,15 @@ import httpx
 from koppel_chassis import SecretBox
 from koppel_contracts import (
     ConnectionSettings,
-    LedgerConnection,
     Merchant,
     ShopConnection,
     ShopOptions,
 )
-from koppel_sandbox_octopus import DEMO, OctopusControl, demo_booking, demo_octopus
+from koppel_sandbox_octopus import DEMO, OctopusControl
 from koppel_sandbox_prestashop import DEMO_KEY, PrestaShopControl
 
 from .config import SystemConfig
+from .ledgers import demo_octopus_ledger
 from .polled import publish_polled_connection
 
 PRESTASHOP_CONNECTION_ID = "demo-bonen-prestashop-octopus"
@@ -95,17 +95,8 @@ def demo_prestashop_connection(
             credentials={"webservice_key": box.encrypt(webservice_key)},
             options=ShopOptions(trigger_statuses=["paid"]),
         ),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=config.url(config.ports.octopus),
-            dossier_id=str(PRESTASHOP_DOSSIER_ID),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(DEMO.password),
-            },
-            booking=demo_booking(),
-            octopus=demo_octopus(),
+        ledger=demo_octopus_ledger(
+            box, config.url(config.ports.octopus), dossier_id=PRESTASHOP_DOSSIER_ID
         ),
     )
 

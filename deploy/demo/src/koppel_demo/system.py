@@ -28,11 +28,10 @@ __all__ = [
     "create_topics",
     "database_prefix",
     "forget_previous_run",
+    "sandbox_process",
     "service_process",
     "start_system",
 ]
-_service = service_process
-_database_prefix = database_prefix
 
 
 async def forget_previous_run(config: SystemConfig) -> None:
@@ -107,39 +106,24 @@ def start_system(config: SystemConfig) -> ProcessGroup:
             ),
         ):
             group.start(
-                ManagedProcess(
+                sandbox_process(
+                    config,
                     name,
-                    python_module(
-                        "koppel_sandbox_ccvshop",
-                        "--port",
-                        str(port),
-                        "--public-key",
-                        key,
-                        "--secret",
-                        secret,
-                    ),
-                    {},
-                    config.log_dir / f"{name}.log",
-                    ready_url=f"{config.url(port)}/_control/config",
+                    "koppel_sandbox_ccvshop",
+                    port,
+                    "--public-key",
+                    key,
+                    "--secret",
+                    secret,
                 )
             )
         group.start(
-            ManagedProcess(
-                "octopus-sandbox",
-                python_module("koppel_sandbox_octopus", "--port", str(p.octopus), "--quota", "0"),
-                {},
-                config.log_dir / "octopus-sandbox.log",
-                ready_url=f"{config.url(p.octopus)}/_control/identity",
+            sandbox_process(
+                config, "octopus-sandbox", "koppel_sandbox_octopus", p.octopus, "--quota", "0"
             )
         )
         group.start(
-            ManagedProcess(
-                "snelstart-sandbox",
-                python_module("koppel_sandbox_snelstart", "--port", str(p.snelstart)),
-                {},
-                config.log_dir / "snelstart-sandbox.log",
-                ready_url=f"{config.url(p.snelstart)}/_control/identity",
-            )
+            sandbox_process(config, "snelstart-sandbox", "koppel_sandbox_snelstart", p.snelstart)
         )
         group.start(
             service_process(
@@ -215,19 +199,28 @@ def ledger_asperion(config: SystemConfig, smtp_port: int) -> ManagedProcess:
     )
 
 
+def sandbox_process(
+    config: SystemConfig, name: str, module: str, port: int, *args: str
+) -> ManagedProcess:
+    """A vendor sandbox as a process on `port`, ready once its control API answers (the
+    CCV Shop, PrestaShop and Bol.com sandboxes at /_control/config, the ledgers' at
+    /_control/identity)."""
+    ledger = module in ("koppel_sandbox_octopus", "koppel_sandbox_snelstart")
+    ready = "/_control/identity" if ledger else "/_control/config"
+    return ManagedProcess(
+        name,
+        python_module(module, "--port", str(port), *args),
+        {},
+        config.log_dir / f"{name}.log",
+        ready_url=f"{config.url(port)}{ready}",
+    )
+
+
 def start_prestashop(config: SystemConfig, group: ProcessGroup) -> None:
     """The PrestaShop merchant's shop (the sandbox's demo shop, with its demo webservice key
     and four orders placed at its start) and ingest-prestashop, which polls it."""
     port = config.ports.prestashop
-    group.start(
-        ManagedProcess(
-            "prestashop-sandbox",
-            python_module("koppel_sandbox_prestashop", "--port", str(port)),
-            {},
-            config.log_dir / "prestashop-sandbox.log",
-            ready_url=f"{config.url(port)}/_control/config",
-        )
-    )
+    group.start(sandbox_process(config, "prestashop-sandbox", "koppel_sandbox_prestashop", port))
     group.start(
         service_process(
             config,
@@ -243,15 +236,7 @@ def start_bol(config: SystemConfig, group: ProcessGroup) -> None:
     """The Bol.com merchant's seller account (the sandbox's demo retailer) and ingest-bol,
     which polls it and answers business buyers' invoice requests."""
     port = config.ports.bol
-    group.start(
-        ManagedProcess(
-            "bol-sandbox",
-            python_module("koppel_sandbox_bol", "--port", str(port)),
-            {},
-            config.log_dir / "bol-sandbox.log",
-            ready_url=f"{config.url(port)}/_control/config",
-        )
-    )
+    group.start(sandbox_process(config, "bol-sandbox", "koppel_sandbox_bol", port))
     group.start(
         service_process(
             config,
