@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from faststream.kafka import KafkaMessage
-from koppel_chassis import Service
+from koppel_chassis import Service, batch_events
 from koppel_contracts import SHOP_ORDERS, OrderEvent
 from koppel_contracts.topics import DLQ_HEADER_ERROR
 from koppel_testkit import eventually, make_order_event, publish_raw, read_records
@@ -18,8 +18,9 @@ def batch_service(settings: Any) -> tuple[Service, list[list[str]]]:
 
     @service.subscriber(SHOP_ORDERS, batch=True, max_records=50, batch_timeout_ms=20)
     async def seen(msg: KafkaMessage) -> None:
-        records: tuple[Any, ...] = msg.raw_message  # type: ignore[assignment]
-        batches.append([OrderEvent.model_validate_json(r.value).order_ref for r in records])
+        events = batch_events(msg)  # decoded once, by the dead-letter middleware
+        assert all(isinstance(e, OrderEvent) for e in events)
+        batches.append([e.order_ref for e in events])
 
     return service, batches
 

@@ -3,6 +3,7 @@
 from .broker import (
     EventPublisher,
     TopicNames,
+    batch_events,
     create_broker,
     decode_event,
     describe_validation_error,
@@ -46,6 +47,7 @@ __all__ = [
     "TopicNames",
     "TransientError",
     "answer_requests",
+    "batch_events",
     "classify_exception",
     "classify_response",
     "configure_logging",

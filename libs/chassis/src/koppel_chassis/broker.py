@@ -71,6 +71,13 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def batch_events(msg: StreamMessage[Any]) -> list[Any]:
+    """The events of a batch subscriber's fetch (tombstones left out), as the dead-letter
+    middleware decoded them against the topic's contract: a handler does not decode again."""
+    events: list[Any] = msg._koppel_events  # type: ignore[attr-defined]
+    return events
+
+
 def decode_event(topic: Topic, body: bytes) -> Any:
     """Validate a message body against its topic's contract; raises ValueError with a reason."""
     try:
@@ -129,17 +136,20 @@ def _dead_letter_middleware(
         ) -> Any:
             """A batch subscriber's fetch: undecodable records go to the dead-letter topic,
             the handler gets the rest (a seek-back after an error starts at the earliest
-            of those, per partition; the commit covers everything fetched)."""
+            of those, per partition; the commit covers everything fetched). The events
+            decoded here travel with the message (`batch_events`): decoded once."""
             kept: list[int] = []
+            decoded: list[Any] = []
             for index, record in enumerate(records):
                 contract = names.contract_for(record.topic)
                 if contract is not None and record.value:
                     try:
-                        decode_event(contract, record.value)
+                        decoded.append(decode_event(contract, record.value))
                     except ValueError as error:
                         await self._dead_letter(record, record.topic, str(error))
                         continue
                 kept.append(index)
+            msg._koppel_events = decoded  # type: ignore[attr-defined]  # see batch_events
             if not kept:
                 return None
             if len(kept) < len(records):

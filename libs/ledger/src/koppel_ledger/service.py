@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from faststream.kafka import KafkaMessage
-from koppel_chassis import ConnectionStore, IndexSpec, Service, follow_connections
+from koppel_chassis import ConnectionStore, IndexSpec, Service, batch_events, follow_connections
 from koppel_chassis.connections import COLLECTION as CONNECTIONS_COLLECTION
 from koppel_contracts import (
     LEDGER_BOOKINGS,
@@ -74,9 +73,7 @@ def build_ledger_service(
             batch_timeout_ms=settings.batch_timeout_ms,
         )
         async def handle_orders(msg: KafkaMessage) -> None:
-            records: tuple[Any, ...] = msg.raw_message  # type: ignore[assignment]
-            events = [OrderEvent.model_validate_json(r.value) for r in records if r.value]
-            await runtime.on_orders(events)
+            await runtime.on_orders(batch_events(msg))
 
     else:
         # One message at a time; with `consumer_workers` > 1 FastStream runs that many
