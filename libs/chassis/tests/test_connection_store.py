@@ -45,3 +45,14 @@ async def test_current_answers_from_memory_until_a_change_is_applied(mongo_db) -
     assert version == 3 and stored.ledger.octopus.journal == "V3"
     await store.remove("shop-1")
     assert await store.current("shop-1") is None
+
+
+async def test_no_settings_yet_is_not_remembered(mongo_db) -> None:
+    """Orders that arrive before their connection's settings must see the settings as soon
+    as another replica stores them, not a cache's "none" later."""
+    store = ConnectionStore(mongo_db["connections"], cache_seconds=3600)
+    assert await store.current("shop-2") is None
+    other = ConnectionStore(mongo_db["connections"])
+    await other.apply(ConnectionSettingsEvent.of("shop-2", settings("V1"), 1))
+    found = await store.current("shop-2")
+    assert found is not None and found[1] == 1

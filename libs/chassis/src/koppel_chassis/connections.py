@@ -98,7 +98,9 @@ class ConnectionStore:
         found = None
         if doc is not None:
             found = (ConnectionSettings.model_validate(doc["settings"]), int(doc["version"]))
-        if self.cache_seconds:
+        # Only settings are kept: "none yet" is asked again, so settings are seen the
+        # moment they are stored (orders that arrived first must not wait for the cache).
+        if self.cache_seconds and found is not None:
             self._cached[connection_id] = (now, found)
         return found
 

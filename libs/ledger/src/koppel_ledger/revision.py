@@ -6,6 +6,7 @@ connection. `LedgerRuntime` owns the order around these steps (`runtime.py`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,7 @@ class RevisionSteps:
     policy: RetryPolicy
     booking: Booking
     limits: ConnectionLimits
+    wake: asyncio.Event  # the scheduler looks for due orders now
 
     async def flush_hold(self, connection_id: str) -> None:
         hold = await self.holds.get(connection_id)
@@ -101,9 +103,12 @@ class RevisionSteps:
                 )
                 return await self._finish(record, Transition(change))
             if isinstance(step, Wait):
-                return await self._finish(
+                released = await self._finish(
                     record, waiting(step.reason_code, self.clock(), self.policy)
                 )
+                if released and step.reason_code == "settings_pending":
+                    await self._unless_settings_arrived(record)
+                return released
             assert current is not None
             settings, version = current
             if isinstance(step, HeldAlready):
@@ -116,6 +121,14 @@ class RevisionSteps:
                 return await self._fail(record, settings, version, quota)
             assert isinstance(step, Proceed)
             return await self._book(record, settings, version)
+
+    async def _unless_settings_arrived(self, record: OrderRecord) -> None:
+        """Settings stored between this order's look-up and its write as waiting were
+        handled (`on_settings` resumes waiting orders) before this order was waiting:
+        read again, now that it is, and give it a worker now instead of at the re-check."""
+        if await self.connections.version_of(record.connection_id) is not None:
+            await self.store.schedule(record.id, self.clock())
+            self.wake.set()
 
     async def _book(self, record: OrderRecord, settings: ConnectionSettings, version: int) -> bool:
         run: Run | None = None

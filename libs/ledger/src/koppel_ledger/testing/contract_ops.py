@@ -3,15 +3,18 @@ now), "Verwerk alle" and "Test verbinding" — against the ledger's sandbox."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
 from koppel_contracts import (
     AlertKind,
+    ConnectionSettings,
     LedgerCommand,
     LedgerCommandKind,
     SourceSystem,
     make_event_id,
+    order_key,
 )
 
 from ..commands import on_command
@@ -36,12 +39,55 @@ def command(
     )
 
 
+@dataclass
+class _SettingsStoredDuringTheLookUp:
+    """The order's look-up finds no settings; right after it, and before the order is
+    written as waiting, the settings are stored and their arrival handled — the race of
+    the settings consumer and the orders consumer."""
+
+    driver: Driver
+    settings: ConnectionSettings
+    version: int
+
+    async def current(self, connection_id: str) -> tuple[ConnectionSettings, int] | None:
+        if await self.driver.store.get(order_key(connection_id, "o0")) is not None:
+            self.driver.runtime.connections = self.driver.connections  # once
+            await self.driver.connect(self.settings, self.version)
+        return None
+
+    async def version_of(self, connection_id: str) -> int | None:
+        return await self.driver.connections.version_of(connection_id)
+
+
 class OperationsContract:
     not_applicable: frozenset[str] = frozenset()
 
     def _skip_unless_applicable(self, name: str) -> None:
         if name in self.not_applicable:
             pytest.xfail(f"{name}: does not apply to this ledger (see its README)")
+
+    async def test_an_order_before_its_settings_is_booked_when_they_arrive(
+        self, driver: Driver, harness: LedgerHarness
+    ) -> None:
+        settings, version = driver.connections.current_settings.pop(CONNECTION)
+        record = await driver.order(event("o9"))
+        assert record.state == State.WAITING and record.reason_code == "settings_pending"
+        await driver.connect(settings, version)
+        await driver.later(0)
+        assert (await driver.record("o9")).state == State.VERIFIED, "no re-check awaited"
+
+    async def test_settings_stored_while_an_order_decides_to_wait_book_it_without_delay(
+        self, driver: Driver, harness: LedgerHarness
+    ) -> None:
+        settings, version = driver.connections.current_settings.pop(CONNECTION)
+        race = _SettingsStoredDuringTheLookUp(driver, settings, version)
+        driver.runtime.connections = race
+        record = await driver.order(event("o0"))
+        assert record.state == State.WAITING, "the order saw no settings"
+        assert driver.runtime.connections is driver.connections, "the settings came meanwhile"
+        await driver.later(0)
+        assert (await driver.record("o0")).state == State.VERIFIED, "no re-check awaited"
+        assert len(ours(await harness.documents(), "WEB-o0")) == 1
 
     async def test_verwerk_books_a_waiting_order_now_ahead_of_its_schedule(
         self, driver: Driver, harness: LedgerHarness
