@@ -26,6 +26,7 @@ from koppel_contracts import (
 from koppel_ledger import (
     CollectiveDebtor,
     DraftRequest,
+    ErasedCustomer,
     FixedDebtor,
     Op,
     RecordedPlan,
@@ -169,10 +170,10 @@ class Adapter:
     system = LedgerSystem.OCTOPUS
 
     def __init__(self) -> None:
-        self.forgotten: list[set[str]] = []
+        self.forgotten: list[ErasedCustomer] = []
 
-    async def forget_customer(self, settings: ConnectionSettings, emails: set[str]) -> None:
-        self.forgotten.append(emails)
+    async def forget_customer(self, settings: ConnectionSettings, customer: ErasedCustomer) -> None:
+        self.forgotten.append(customer)
 
 
 class Runtime:
@@ -200,7 +201,26 @@ async def test_an_erasure_blanks_the_debtor_emails_of_that_customers_orders_only
     }
     assert one["credits"][0]["debtor"]["email"] is None
     assert two["ledger"]["debtor"]["email"] == "jan@example.nl", "another customer's order"
-    assert runtime.adapter.forgotten == [{"jan@example.nl"}], "the adapter forgets them too"
+    assert runtime.adapter.forgotten == [
+        ErasedCustomer("c1", frozenset({"c1:1"}), frozenset({"jan@example.nl"}))
+    ], "the adapter forgets them too"
+
+
+async def test_a_customer_without_an_email_is_handed_to_the_adapter_by_their_orders(
+    mongo_db,
+) -> None:
+    await mongo_db["orders"].insert_many(
+        [
+            {"_id": "c1:1", **stored_order("k1", email=None)},
+            {"_id": "c1:2", **stored_order("k1", email=None)},
+            {"_id": "c1:3", **stored_order("k2", email=None)},
+        ]
+    )
+    runtime = Runtime()
+    await DebtorEmails(mongo_db, runtime).erase("c1", "k1", None)  # type: ignore[arg-type]
+    assert runtime.adapter.forgotten == [
+        ErasedCustomer("c1", frozenset({"c1:1", "c1:2"}), frozenset())
+    ]
 
 
 async def test_another_ledgers_erasure_leaves_this_ledgers_records_alone(mongo_db) -> None:

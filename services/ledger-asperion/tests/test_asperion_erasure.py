@@ -26,6 +26,7 @@ from .conftest import Asperion
 
 JAN = CustomerKey.generate()
 PIET = CustomerKey.generate()
+KEES = CustomerKey.generate()  # a customer the shop gave no e-mail of
 # What the erased customer's orders say about them (make_order's defaults).
 JAN_DETAILS = ("jan@example.nl", "Jansen", "Dorpsstraat", "1234 AB")
 PIET_DETAILS = ("piet@example.nl", "Pieters", "Kerkweg")
@@ -45,7 +46,7 @@ class Keys:
         key = (
             None
             if data.key_id in self.erased
-            else {JAN.key_id: JAN, PIET.key_id: PIET}[data.key_id]
+            else {JAN.key_id: JAN, PIET.key_id: PIET, KEES.key_id: KEES}[data.key_id]
         )
         return reveal_event(event, key)
 
@@ -61,6 +62,16 @@ def sealed(ref: str, key: CustomerKey, *, revision: int = 1, **order: Any) -> Or
             house_number="7",
             postal_code="8011 AA",
             city="Zwolle",
+            country_code="NL",
+        )
+    if key is KEES:
+        order["customer"] = Customer(first_name="Kees", last_name="Klaassen")
+        order["billing_address"] = Address(
+            full_name="Kees Klaassen",
+            street="Molenpad",
+            house_number="3",
+            postal_code="9711 BB",
+            city="Groningen",
             country_code="NL",
         )
     kind = {"kind": OrderEventKind.AMENDED} if revision > 1 else {}
@@ -232,3 +243,28 @@ async def test_an_erased_business_buyers_icp_invoice_keeps_only_its_vat_number(
     text = await database_text(asperion.db)
     for detail in (*JAN_DETAILS, "Kaffeehaus"):
         assert detail not in text
+
+
+async def test_a_customer_without_an_email_is_erased_by_their_orders(
+    asperion: Asperion, private: Keys
+) -> None:
+    for ref, key in (("k1", KEES), ("p1", PIET)):
+        assert (await asperion.driver.order(sealed(ref, key))).state == State.VERIFIED
+    [delivered] = await asperion.service.deliver_now(CONNECTION)
+    assert sorted(delivered.numbers) == ["WEB-k1", "WEB-p1"]
+    assert (await asperion.driver.order(sealed("k2", KEES))).state == State.VERIFIED
+    kees = ("Klaassen", "Molenpad", "9711 BB")
+    before = await database_text(asperion.db)
+    assert all(detail in before for detail in kees)
+
+    await erase(asperion, private, KEES)
+
+    after = await database_text(asperion.db)
+    for detail in kees:
+        assert detail not in after, f"{detail!r} is still stored after the erasure"
+    for detail in PIET_DETAILS:
+        assert detail in after, f"another customer's {detail!r} went too"
+    [document] = [
+        d for d in await asperion.adapter.store.of_connection(CONNECTION) if d.number == "WEB-k2"
+    ]
+    assert read_totals(document.xml).buyer.legal_name == "Verwijderde klanten"

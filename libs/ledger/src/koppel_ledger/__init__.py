@@ -8,6 +8,7 @@ scheduling, holds, the read-back check, the failure lifecycle — lives here.
 
 from .adapter import (
     DraftRequest,
+    ErasedCustomer,
     LedgerAdapter,
     LedgerSession,
     NotReplaceable,
@@ -55,6 +56,7 @@ __all__ = [
     "Debtor",
     "DebtorChoice",
     "DraftRequest",
+    "ErasedCustomer",
     "FixedDebtor",
     "LedgerAdapter",
     "LedgerDescription",

@@ -141,6 +141,19 @@ class LedgerSession(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ErasedCustomer:
+    """One erased customer of one connection, as a ledger service knows them: the orders
+    sealed with their key (the service's record ids) and the debtor e-mails booked for
+    them (none when the shop gave no e-mail). An adapter that keeps anything of customers
+    outside the order records has `async forget_customer(settings, customer)`
+    (`koppel_ledger.privacy`)."""
+
+    connection_id: str
+    order_ids: frozenset[str]
+    emails: frozenset[str]
+
+
 class LedgerAdapter(Protocol):
     """One ledger. `texts` are its own refusal texts (merged over the runtime's);
     `settings_fixable` the reason codes new connection settings may fix."""

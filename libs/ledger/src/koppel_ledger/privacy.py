@@ -9,8 +9,10 @@ debtor (`debtor_choice`), with its own totals and VAT per rate.
 
 What the records keep in clear is the debtor's e-mail (a ledger forgets an index entry by
 it): on an erasure `DebtorEmails` blanks it in the records of the erased customer's orders
-and hands those e-mails to the adapter's `forget_customer(settings, emails)`, where it has
-one (ledger-octopus: its index of the dossier's relations).
+and hands the customer (`ErasedCustomer`: the connection, those orders, their e-mails) to
+the adapter's `forget_customer(settings, customer)`, where it has one (ledger-octopus: its
+index of the dossier's relations; ledger-asperion: its stored documents and deliveries).
+A customer without an e-mail is found by their orders all the same.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from koppel_privacy import (
     privacy_box,
 )
 
-from .adapter import DraftRequest, LedgerSession
+from .adapter import DraftRequest, ErasedCustomer, LedgerSession
 from .records import LedgerDoc
 from .runtime import LedgerRuntime
 from .store import ORDERS
@@ -61,7 +63,7 @@ class DebtorEmails:
         # rare; the scan is the price of not indexing customers' keys per order.
         projection = {"event": 1, "credits": 1, **{name: 1 for name in DEBTOR_DOCS}}
         emails: set[str] = set()
-        erased: list[Any] = []
+        erased: list[str] = []
         async for doc in self.orders.find({"connection_id": connection_id}, projection):
             if marker not in str(doc.get("event") or ""):
                 continue
@@ -70,8 +72,9 @@ class DebtorEmails:
         # The adapter first: its work is found by these e-mails, so when it fails the
         # marker's redelivery finds them again (blanked first, they would be gone).
         forget = getattr(self.runtime.adapter, "forget_customer", None)
-        if emails and forget is not None and current is not None:
-            await forget(current[0], emails)
+        if erased and forget is not None and current is not None:
+            customer = ErasedCustomer(connection_id, frozenset(erased), frozenset(emails))
+            await forget(current[0], customer)
         for order_id in erased:
             # Read again: the adapter may have rewritten these documents.
             doc = await self.orders.find_one({"_id": order_id}, projection)

@@ -36,6 +36,7 @@ from koppel_ledger import (
     LEDGER_ZONE,
     Debtor,
     DraftRequest,
+    ErasedCustomer,
     LedgerDescription,
     LedgerDoc,
     NotReplaceable,
@@ -312,14 +313,14 @@ class AsperionAdapter:
     async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
         return await describe(self, settings)
 
-    async def forget_customer(self, settings: ConnectionSettings, emails: set[str]) -> None:
+    async def forget_customer(self, settings: ConnectionSettings, customer: ErasedCustomer) -> None:
         """An erased customer (koppel_ledger.privacy): their documents in this service —
         stored, and in the sealed ZIPs — name the anonymous debtor instead (`erasure`)."""
 
         async def write(connection_id: str, draft: LedgerDoc) -> bytes:
             return await AsperionSession(self, connection_id, settings).write(draft)
 
-        await self.eraser.forget(settings, emails, write)
+        await self.eraser.forget(customer, write)
 
     def drop(self, connection_id: str) -> None:
         return None  # no clients or tokens per connection

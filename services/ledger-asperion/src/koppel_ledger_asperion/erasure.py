@@ -1,8 +1,8 @@
 """An erased customer (`koppel_ledger.privacy`): Koppel's own copies forget them.
 
-The runtime blanks the debtor e-mails in the order records and hands them to
-`AsperionAdapter.forget_customer`; this module then removes the person from everything
-this service keeps of those orders:
+The runtime blanks the debtor e-mails in the order records and hands the customer (their
+orders, their e-mails if any) to `AsperionAdapter.forget_customer`; this module then
+removes the person from everything this service keeps of those orders:
 
 - the order records' documents (`ledger`, `intent`, `last_credit`, `credits`): the buyer
   in their placement becomes the anonymous debtor the runtime books an erased customer on
@@ -31,10 +31,8 @@ from typing import Any
 
 from bson import Binary
 from koppel_chassis import LeaseStore
-from koppel_chassis.connections import COLLECTION as CONNECTIONS
 from koppel_chassis.mongo import AsyncDatabase, Document
-from koppel_contracts import ConnectionSettings
-from koppel_ledger import CollectiveDebtor, Refusal, utcnow
+from koppel_ledger import CollectiveDebtor, ErasedCustomer, Refusal, utcnow
 from koppel_ledger.debtor_choice import ERASED_DEBTOR, HOME_COUNTRY
 from koppel_ledger.records import Debtor, LedgerDoc, Op
 from koppel_ledger.store import ORDERS
@@ -93,35 +91,23 @@ def issue_date_of(xml: bytes) -> date:
 class CustomerEraser:
     def __init__(self, db: AsyncDatabase[Document], store: DocumentStore) -> None:
         self.orders = db[ORDERS]
-        self.connections = db[CONNECTIONS]
         self.store = store
         self.archive = DeliveryArchive(db)
         self.leases = LeaseStore(db[LEASES])
 
-    async def connections_of(self, settings: ConnectionSettings) -> list[str]:
-        """The connection ids these settings belong to. `forget_customer` is given the
-        settings, not the id; no two connections share every setting (shop URL, seller)."""
-        wanted = settings.model_dump(mode="json")
-        found: list[str] = []
-        async for doc in self.connections.find({}):
-            stored = ConnectionSettings.model_validate(doc["settings"]).model_dump(mode="json")
-            if stored == wanted:
-                found.append(doc["_id"])
-        return found
-
-    async def forget(self, settings: ConnectionSettings, emails: set[str], write: Write) -> None:
-        for connection_id in await self.connections_of(settings):
-            # The delivery lease: no delivery is sealed from the old documents meanwhile.
-            async with self._owning(connection_id):
-                sources = await self._anonymise_records(connection_id, emails)
-                if not sources:
-                    continue
-                touched = await self._rewrite_documents(connection_id, sources, write)
-                await self._repack_deliveries(connection_id, touched)
-            log.info(
-                "an erased customer's documents made anonymous",
-                extra={"connection_id": connection_id, "documents": len(touched)},
-            )
+    async def forget(self, customer: ErasedCustomer, write: Write) -> None:
+        connection_id = customer.connection_id
+        # The delivery lease: no delivery is sealed from the old documents meanwhile.
+        async with self._owning(connection_id):
+            sources = await self._anonymise_records(customer)
+            if not sources:
+                return
+            touched = await self._rewrite_documents(connection_id, sources, write)
+            await self._repack_deliveries(connection_id, touched)
+        log.info(
+            "an erased customer's documents made anonymous",
+            extra={"connection_id": connection_id, "documents": len(touched)},
+        )
 
     @contextlib.asynccontextmanager
     async def _owning(self, connection_id: str) -> AsyncIterator[None]:
@@ -144,26 +130,31 @@ class CustomerEraser:
 
     # ---- the order records ----------------------------------------------------------------
 
-    async def _anonymise_records(
-        self, connection_id: str, emails: set[str]
-    ) -> dict[str, list[LedgerDoc]]:
-        """Per order id, the anonymised LedgerDocs of the customer's orders."""
+    async def _anonymise_records(self, customer: ErasedCustomer) -> dict[str, list[LedgerDoc]]:
+        """Per order id, the anonymised LedgerDocs of the customer's orders: those sealed
+        with their key (with or without an e-mail), and any other document booked on
+        their e-mail."""
         sources: dict[str, list[LedgerDoc]] = {}
         projection = {"credits": 1, **{slot: 1 for slot in SLOTS}}
+        emails = set(customer.emails)
         # By connection: the records do not index their debtor (erasures are rare).
-        async for record in self.orders.find({"connection_id": connection_id}, projection):
+        found = self.orders.find({"connection_id": customer.connection_id}, projection)
+        async for record in found:
+            theirs = record["_id"] in customer.order_ids
             update: dict[str, Any] = {}
             docs: list[LedgerDoc] = []
             for slot in SLOTS:
                 value = record.get(slot)
-                if value and names_customer(value, emails):
+                if value and (theirs or names_customer(value, emails)):
                     doc = anonymised(LedgerDoc.from_doc(value))
                     update[slot] = doc.to_doc()
                     docs.append(doc)
             credits = record.get("credits") or []
-            if any(names_customer(c, emails) for c in credits):
+            if any(theirs or names_customer(c, emails) for c in credits):
                 rewritten = [
-                    anonymised(LedgerDoc.from_doc(c)) if names_customer(c, emails) else None
+                    anonymised(LedgerDoc.from_doc(c))
+                    if theirs or names_customer(c, emails)
+                    else None
                     for c in credits
                 ]
                 update["credits"] = [

@@ -26,6 +26,7 @@ from koppel_contracts import (
 from koppel_ledger import (
     LEDGER_ZONE,
     DraftRequest,
+    ErasedCustomer,
     LedgerDescription,
     LedgerDoc,
     LedgerMetrics,
@@ -404,12 +405,12 @@ class OctopusAdapter:
     async def describe(self, settings: ConnectionSettings) -> LedgerDescription:
         return await describe(self.clients, settings)
 
-    async def forget_customer(self, settings: ConnectionSettings, emails: set[str]) -> None:
+    async def forget_customer(self, settings: ConnectionSettings, customer: ErasedCustomer) -> None:
         """An erased customer (koppel_ledger.privacy): their e-mail leaves the relation
-        index. Octopus keeps the relation (the merchant's books); an order of theirs found
-        later is matched by a sync again."""
+        index (one without an e-mail has no entry there). Octopus keeps the relation (the
+        merchant's books); an order of theirs found later is matched by a sync again."""
         dossier = OctopusAccount.from_settings(settings).dossier_key
-        for email in emails:
+        for email in customer.emails:
             await self.relations.forget(dossier, email)
 
     async def aclose(self) -> None:
