@@ -45,11 +45,17 @@ class MemoryOrderStore(Resolving):
     async def _take_number(self, connection_id: str, number: str, order_ref: str) -> str:
         return self.numbers.setdefault(key(connection_id, number), order_ref)
 
-    async def _insert_order(self, record: OrderRecord) -> None:
-        self.orders.setdefault(record.id, record.to_doc())
+    async def _insert_order(self, record: OrderRecord) -> bool:
+        if record.id in self.orders:
+            return False
+        self.orders[record.id] = record.to_doc()
+        return True
 
-    async def _insert_source(self, seen: SourceOrder) -> None:
-        self.sources.setdefault(seen.id, seen.to_doc())
+    async def _insert_source(self, seen: SourceOrder) -> bool:
+        if seen.id in self.sources:
+            return False
+        self.sources[seen.id] = seen.to_doc()
+        return True
 
     async def remember_fingerprint(
         self, connection_id: str, source_order_id: str, fingerprint: str | None

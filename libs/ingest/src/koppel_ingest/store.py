@@ -123,10 +123,12 @@ class Resolving:
         order_ref that carries it (a unique insert decides between replicas)."""
         raise NotImplementedError
 
-    async def _insert_order(self, record: OrderRecord) -> None:
+    async def _insert_order(self, record: OrderRecord) -> bool:
+        """False when the order exists already (another replica saw it at the same moment)."""
         raise NotImplementedError
 
-    async def _insert_source(self, seen: SourceOrder) -> None:
+    async def _insert_source(self, seen: SourceOrder) -> bool:
+        """False when the shop id is recorded already (its record stands)."""
         raise NotImplementedError
 
     async def resolve(
@@ -141,10 +143,16 @@ class Resolving:
             order_ref = first.order_ref
             if by_number and first.order_number:
                 order_ref = await self._take_number(connection_id, first.order_number, order_ref)
-            if order_ref == first.order_ref:
-                await self._insert_order(first)
-            await self._insert_source(SourceOrder(connection_id, source_id, order_ref))
-            seen = await self.source(connection_id, source_id)
+            new_order = order_ref == first.order_ref and await self._insert_order(first)
+            recorded = SourceOrder(connection_id, source_id, order_ref)
+            if await self._insert_source(recorded):
+                if new_order:
+                    # Both inserted here: they are what was written, no need to read them
+                    # back (a new order costs a webhook two reads fewer).
+                    return first, recorded
+                seen = recorded
+            else:
+                seen = await self.source(connection_id, source_id)
         assert seen is not None
         record = await self.order(connection_id, seen.order_ref)
         if record is None:
@@ -185,17 +193,19 @@ class MongoOrderStore(Resolving):
             return str(entry["order_ref"]) if entry else order_ref
         return order_ref
 
-    async def _insert_order(self, record: OrderRecord) -> None:
+    async def _insert_order(self, record: OrderRecord) -> bool:
         try:
             await self.orders.insert_one(record.to_doc())
         except DuplicateKeyError:
-            pass  # another replica saw it at the same moment
+            return False  # another replica saw it at the same moment
+        return True
 
-    async def _insert_source(self, seen: SourceOrder) -> None:
+    async def _insert_source(self, seen: SourceOrder) -> bool:
         try:
             await self.sources.insert_one(seen.to_doc())
         except DuplicateKeyError:
-            pass  # another replica saw it at the same moment; its record stands
+            return False  # another replica saw it at the same moment; its record stands
+        return True
 
     async def remember_fingerprint(
         self, connection_id: str, source_order_id: str, fingerprint: str | None

@@ -185,6 +185,15 @@ async def limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     return b"".join(chunks)
 
 
+# Every delivery needs its connection's webhook keys, and a paid order brings two deliveries
+# (a busy platform: many a second, each a MongoDB read). A state read is kept this long in
+# this process; a signature the kept keys do not confirm is checked again against a fresh
+# read (keys renewed meanwhile by another replica), so no delivery is refused for it. A
+# connection another replica marked broken is seen that much later (its alert is sent once
+# all the same: `Alerts` decides by a unique insert).
+STATE_KEPT_SECONDS = 2.0
+
+
 class WebhookReceiver:
     def __init__(
         self,
@@ -212,6 +221,26 @@ class WebhookReceiver:
         self.missed: Callable[[str], None] = lambda connection_id: None
         self._deferred = 0  # deliveries deferred since the last line saying so
         self._deferred_said: float | None = None
+        self._kept: dict[str, tuple[float, ConnectionState]] = {}
+
+    def _kept_state(self, connection_id: str) -> ConnectionState | None:
+        kept = self._kept.get(connection_id)
+        if kept is None or time.monotonic() - kept[0] >= STATE_KEPT_SECONDS:
+            return None
+        return kept[1]
+
+    async def _read_state(self, connection_id: str) -> ConnectionState | None:
+        state = await self.states.get(connection_id)
+        if state is None:
+            self._kept.pop(connection_id, None)
+        else:
+            self._kept[connection_id] = (time.monotonic(), state)
+        return state
+
+    def _signed(self, state: ConnectionState, body: bytes, request: Request) -> bool:
+        keys = [self.box.decrypt(h.encrypted_key).get_secret_value() for h in state.webhooks]
+        address = self.registrar.address(state.connection_id)
+        return self.webhooks.verify(keys, body, address, request.headers)
 
     async def handle(self, request: Request) -> Response:
         connection_id = request.path_params["connection_id"]
@@ -220,7 +249,9 @@ class WebhookReceiver:
         except TooLarge:
             return _error(413, "a webhook body this large is not an order webhook")
         try:
-            state = await self.states.get(connection_id)
+            state = self._kept_state(connection_id)
+            if state is None or not self._signed(state, body, request):
+                state = await self._read_state(connection_id)
         except Exception as error:
             # MongoDB is down: the signature cannot be checked without the keys. Shops do
             # not retry a refused delivery (CCV's policy is undocumented), so the connection
@@ -230,10 +261,8 @@ class WebhookReceiver:
             return _error(503, "temporarily unavailable, retry later", {"Retry-After": "30"})
         if state is None:
             return _error(404, "unknown connection")
-        keys = [self.box.decrypt(h.encrypted_key).get_secret_value() for h in state.webhooks]
-        address = self.registrar.address(connection_id)
         announced = self.webhooks.announced(body)
-        if not self.webhooks.verify(keys, body, address, request.headers):
+        if not self._signed(state, body, request):
             log.warning("webhook refused: bad signature", extra={"connection_id": connection_id})
             if announced is not None and state.webhooks:
                 await self.states.refused(connection_id, announced, self.clock())

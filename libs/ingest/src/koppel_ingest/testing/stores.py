@@ -55,6 +55,8 @@ class StoreContract:
     ) -> None:
         record, seen = await order_store.resolve(first("1001", "WEB-1"), by_number=True)
         assert (record.order_ref, record.revision, seen.order_ref) == ("1001", 0, "1001")
+        assert record == await order_store.order(CONNECTION, "1001"), "as stored"
+        assert seen == await order_store.source(CONNECTION, "1001"), "as stored"
         again, _ = await order_store.resolve(first("1001", "WEB-1"), by_number=True)
         assert again == record, "the same id is the same order"
         reissued, seen = await order_store.resolve(first("1002", "WEB-1"), by_number=True)
