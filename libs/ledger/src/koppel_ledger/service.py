@@ -30,6 +30,10 @@ from .settings import LedgerSettings
 
 AdapterFactory = Callable[[Service, LedgerMetrics], LedgerAdapter]
 
+# With a linger, the broker answers a fetch when this much is there or the linger is over:
+# more than a trickle of orders brings in one linger, so at a trickle it is the linger.
+LINGER_MIN_BYTES = 1024 * 1024
+
 
 def build_ledger_service(
     settings: LedgerSettings,
@@ -66,11 +70,15 @@ def build_ledger_service(
         # Batch mode: what one fetch delivers, up to the bound, booked concurrently; the
         # offsets are committed once the whole batch is recorded and published. The
         # chassis dead-letters undecodable records of a batch before they get here.
+        linger = settings.batch_linger_ms
+
         @service.subscriber(
             SHOP_ORDERS,
             batch=True,
             max_records=settings.batch_max_records,
             batch_timeout_ms=settings.batch_timeout_ms,
+            fetch_max_wait_ms=linger if linger else 500,
+            fetch_min_bytes=LINGER_MIN_BYTES if linger else 1,
         )
         async def handle_orders(msg: KafkaMessage) -> None:
             await runtime.on_orders(batch_events(msg))

@@ -44,6 +44,15 @@ class LedgerSettings(ServiceSettings):
         description="Batch mode: how long an idle consumer waits for records (FastStream "
         "then pauses as long again); a fetch with records returns at once",
     )
+    batch_linger_ms: int = Field(
+        default=100,
+        ge=0,
+        description="Batch mode: how long the broker holds a fetch to gather more order "
+        "events (Kafka's fetch.max.wait with a fetch.min.bytes no trickle reaches): at a "
+        "realtime trickle a batch is what arrived in this time, not one event, so one "
+        "round of writes, one offset commit and one fetch serve many orders; a replay's "
+        "full fetches return at once. Adds at most this much latency; 0 = fetch per event",
+    )
     connection_concurrency: int = Field(
         default=8,
         ge=1,
