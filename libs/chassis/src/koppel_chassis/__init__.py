@@ -6,6 +6,7 @@ from .broker import (
     batch_events,
     create_broker,
     decode_event,
+    decoded,
     describe_validation_error,
 )
 from .connections import ConnectionStore, follow_connections
@@ -54,6 +55,7 @@ __all__ = [
     "create_broker",
     "create_mongo_client",
     "decode_event",
+    "decoded",
     "describe_validation_error",
     "ensure_indexes",
     "follow_connections",

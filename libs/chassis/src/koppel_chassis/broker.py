@@ -7,16 +7,20 @@
   recorded, and a handler that raises is redelivered from the same offset.
 - Undecodable messages never reach a handler: they go to `<topic>.dlq` with
   the error and origin in headers, and the consumer keeps going.
+- Decoded once: the broker's decoder validates a message against its topic's contract
+  (`contract_decoder`); the dead-letter middleware asks for that decoding, and FastStream
+  hands the same event to the handler (`msg.decode()` keeps it), so a handler typed with
+  the contract model, or one reading `await decoded(msg, Model)`, validates nothing again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -71,6 +75,36 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+M = TypeVar("M", bound=Envelope)
+
+
+def contract_decoder(
+    names: TopicNames,
+) -> Callable[[StreamMessage[Any], Callable[..., Awaitable[Any]]], Awaitable[Any]]:
+    """The broker's decoder: a record of a contract topic becomes its event (ValueError
+    with the reason when it is not one); a batch is the events the dead-letter middleware
+    decoded; tombstones and other topics are FastStream's own."""
+
+    async def decode(msg: StreamMessage[Any], original: Callable[..., Awaitable[Any]]) -> Any:
+        record = msg.raw_message
+        if isinstance(record, tuple | list):
+            events = getattr(msg, "_koppel_events", None)
+            return events if events is not None else await original(msg)
+        contract = names.contract_for(getattr(record, "topic", ""))
+        if contract is None or not msg.body:
+            return await original(msg)
+        return decode_event(contract, msg.body)
+
+    return decode
+
+
+async def decoded(msg: StreamMessage[Any], model: type[M]) -> M:
+    """The event of a handler that takes the whole message (for its key or tombstones):
+    as the broker decoded it, or validated here when it was decoded as something else."""
+    event = await msg.decode()
+    return event if isinstance(event, model) else model.model_validate_json(msg.body)
+
+
 def batch_events(msg: StreamMessage[Any]) -> list[Any]:
     """The events of a batch subscriber's fetch (tombstones left out), as the dead-letter
     middleware decoded them against the topic's contract: a handler does not decode again."""
@@ -115,7 +149,7 @@ def _dead_letter_middleware(
             # Tombstones on compacted topics carry no body: they are deletions, not errors.
             if contract is not None and msg.body:
                 try:
-                    decode_event(contract, msg.body)
+                    await msg.decode()  # kept by the message: the handler gets this event
                 except ValueError as error:
                     await self._dead_letter(record, topic_name, str(error))
                     return None
@@ -223,6 +257,7 @@ def create_broker(
         acks="all",
         enable_idempotence=True,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=contract_decoder(names),
         middlewares=(
             KafkaPrometheusMiddleware(registry=registry),
             _dead_letter_middleware(broker_ref, settings, names, metrics),

@@ -24,6 +24,7 @@ from koppel_contracts import (
     make_event_id,
 )
 
+from .broker import decoded
 from .mongo import AsyncCollection, Document, DuplicateKeyError, IndexSpec
 from .service import Service
 
@@ -155,7 +156,7 @@ def follow_connections(
                 if on_change:
                     await on_change(connection_id, None)
             return
-        event = ConnectionSettingsEvent.model_validate_json(msg.body)
+        event = await decoded(msg, ConnectionSettingsEvent)
         if await store.apply(event):
             log.info(
                 "connection settings applied",

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from faststream.kafka import KafkaMessage
-from koppel_chassis import SecretBox, SecretUnreadable, Service
+from koppel_chassis import SecretBox, SecretUnreadable, Service, decoded
 from koppel_contracts import PRIVACY_KEYS, CustomerKeyEvent, CustomerKeyState
 
 from .keys import CustomerKey
@@ -67,7 +67,7 @@ def follow_customer_keys(
             if key_id:
                 await erase(store, box, connection_id, key_id, hooks)
             return
-        event = CustomerKeyEvent.model_validate_json(msg.body)
+        event = await decoded(msg, CustomerKeyEvent)
         if event.state == CustomerKeyState.ERASED:
             await erase(store, box, event.connection_id, event.key_id, hooks)
         elif store is not None:
