@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -60,6 +61,22 @@ async def test_a_refused_login_is_a_credentials_error(octopus, client_for) -> No
     client = client_for(password="not-the-password")
     with pytest.raises(CredentialsError, match="Ongeldige gebruikersnaam of wachtwoord"):
         await client.bookyears()
+
+
+async def test_orders_waiting_for_a_refused_login_do_not_log_in_again(octopus, client_for) -> None:
+    """A batch books a connection's orders side by side: one failed login, not one per
+    order (an account may lock after a few). A new client (new settings) tries again."""
+    client = client_for(password="not-the-password")
+    with metered() as meter:
+        answers = await asyncio.gather(
+            *(client.bookyears() for _ in range(4)), return_exceptions=True
+        )
+    assert all(isinstance(a, CredentialsError) for a in answers)
+    assert meter.operations == ["authenticate"]
+    with metered() as meter:
+        with pytest.raises(CredentialsError):
+            await client_for(password="not-the-password").bookyears()
+    assert meter.operations == ["authenticate"], "a fresh client logs in again"
 
 
 async def test_a_password_changed_while_logged_in_is_a_credentials_error(

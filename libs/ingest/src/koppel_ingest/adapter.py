@@ -21,6 +21,7 @@ Errors a session raises:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -265,13 +266,21 @@ class ShopAdapter(Protocol):
 Closer = Callable[[Any], Awaitable[None]]
 
 
+# How long a replaced or dropped session stays open: work that holds it (a webhook's sync,
+# a poll, a migration's page, a connection test) finishes on it instead of failing with
+# "the client has been closed" because new settings arrived meanwhile.
+RETIRE_AFTER_SECONDS = 120.0
+
+
 class SessionCache:
     """Sessions per connection, rebuilt when what they depend on changes (the shop URL or
-    the key): a session keeps its request budget across unrelated settings changes."""
+    the key): a session keeps its request budget across unrelated settings changes. A
+    session that is replaced or dropped is closed `RETIRE_AFTER_SECONDS` later."""
 
     def __init__(self, close: Closer) -> None:
         self._close = close
         self._sessions: dict[str, tuple[object, Any]] = {}
+        self._retiring: dict[asyncio.Task[None], Any] = {}
 
     async def get(self, connection_id: str, identity: object, build: Callable[[], Any]) -> Any:
         cached = self._sessions.get(connection_id)
@@ -285,8 +294,24 @@ class SessionCache:
     async def drop(self, connection_id: str) -> None:
         cached = self._sessions.pop(connection_id, None)
         if cached is not None:
-            await self._close(cached[1])
+            self._retire(cached[1])
+
+    def _retire(self, session: Any) -> None:
+        async def later() -> None:
+            await asyncio.sleep(RETIRE_AFTER_SECONDS)
+            await self._close(session)
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._retiring[task] = session
+        task.add_done_callback(lambda done: self._retiring.pop(done, None))
 
     async def aclose(self) -> None:
+        """At shutdown every session is closed now, retiring ones too."""
+        retiring = list(self._retiring.items())
+        self._retiring.clear()
+        for task, session in retiring:
+            task.cancel()
+            await self._close(session)
         for connection_id in list(self._sessions):
-            await self.drop(connection_id)
+            cached = self._sessions.pop(connection_id)
+            await self._close(cached[1])

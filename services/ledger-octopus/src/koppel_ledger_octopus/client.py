@@ -108,6 +108,11 @@ class OctopusClient:
         self._dossier_token: str | None = None
         self._token_expires = 0.0
         self._login_lock = asyncio.Lock()
+        # A refused login is not tried again by this client: orders that waited for the
+        # lock meanwhile (a batch books a connection's orders side by side) fail with it
+        # instead of each costing the merchant's account a failed login. The runtime drops
+        # the client on a credentials failure; new settings or "Verwerk" get a fresh one.
+        self._refused: CredentialsError | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -181,9 +186,15 @@ class OctopusClient:
     async def _token(self, refused: str | None = None) -> str:
         """A valid dossier token; logs in when there is none, it is old, or it was refused."""
         async with self._login_lock:
+            if self._refused is not None:
+                raise self._refused
             stale = self._dossier_token is None or self._monotonic() >= self._token_expires
             if stale or (refused is not None and self._dossier_token == refused):
-                await self.login()
+                try:
+                    await self.login()
+                except CredentialsError as error:
+                    self._refused = error
+                    raise
             assert self._dossier_token is not None
             return self._dossier_token
 

@@ -163,6 +163,10 @@ class SnelStartClient:
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = asyncio.Lock()
+        # A refused koppelsleutel is not tried again by this client (see the Octopus client:
+        # orders of a batch waiting for the lock fail with it; the runtime then drops the
+        # client, and new settings or "Verwerk" get a fresh one).
+        self._refused: CredentialsError | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -198,9 +202,15 @@ class SnelStartClient:
 
     async def _bearer(self, refused: str | None = None) -> str:
         async with self._token_lock:
+            if self._refused is not None:
+                raise self._refused
             stale = self._token is None or self._monotonic() >= self._token_expires
             if stale or (refused is not None and refused == self._token):
-                await self._fetch_token()
+                try:
+                    await self._fetch_token()
+                except CredentialsError as error:
+                    self._refused = error
+                    raise
             assert self._token is not None
             return self._token
 
