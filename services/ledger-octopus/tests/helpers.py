@@ -28,11 +28,13 @@ def demo_settings(
     booking: BookingOptions | None = None,
     octopus: OctopusOptions | None = None,
     system: str = "octopus",
+    shop: ShopConnection | None = None,
 ) -> ConnectionSettings:
+    """The sandbox's demo dossier as a connection's ledger; the shop a CCV Shop unless given."""
     box = SecretBox(secrets_key)
     return ConnectionSettings(
         merchant=Merchant(name="Demo Webshop", contact_email="shop@example.nl", language=language),
-        shop=ShopConnection(system="ccvshop", base_url="https://shop.example.nl"),
+        shop=shop or ShopConnection(system="ccvshop", base_url="https://shop.example.nl"),
         ledger=LedgerConnection(
             system=system,
             base_url=base_url,

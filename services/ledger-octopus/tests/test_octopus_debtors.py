@@ -19,8 +19,6 @@ from koppel_contracts import (
     CheckOutcome,
     ConnectionSettings,
     ConsumerDebtor,
-    LedgerConnection,
-    Merchant,
     ShopConnection,
 )
 from koppel_ledger import State, choose_debtor
@@ -28,8 +26,10 @@ from koppel_ledger.testing import CONNECTION, Driver
 from koppel_ledger_octopus import LedgerOctopusSettings
 from koppel_ledger_octopus.adapter import OctopusAdapter
 from koppel_ledger_octopus.debtors import external_id_for
-from koppel_sandbox_octopus import DEMO, demo_booking, demo_octopus
+from koppel_sandbox_octopus import DEMO, demo_booking
 from koppel_testkit import line, make_order, make_order_event
+
+from .helpers import demo_settings
 
 D = DEMO.dossier_id
 PERSONAL = ("email", "firstName", "streetAndNr", "postalCode", "city", "telephone", "vatNr")
@@ -37,23 +37,8 @@ PERSONAL = ("email", "firstName", "streetAndNr", "postalCode", "city", "telephon
 
 def bol_settings(url: str, secrets_key: str, **booking: Any) -> ConnectionSettings:
     """A Bol.com connection: consumers collective and sales bookings unless set otherwise."""
-    box = SecretBox(secrets_key)
-    return ConnectionSettings(
-        merchant=Merchant(name="Demo Bol", contact_email="shop@example.nl"),
-        shop=ShopConnection(system="bol", base_url="https://api.bol.com"),
-        ledger=LedgerConnection(
-            system="octopus",
-            base_url=url,
-            dossier_id=str(D),
-            credentials={
-                "software_house_uuid": box.encrypt(DEMO.software_house_uuid),
-                "username": box.encrypt(DEMO.user),
-                "password": box.encrypt(DEMO.password),
-            },
-            booking=demo_booking(**booking),
-            octopus=demo_octopus(),
-        ),
-    )
+    bol = ShopConnection(system="bol", base_url="https://api.bol.com")
+    return demo_settings(url, secrets_key, booking=demo_booking(**booking), shop=bol)
 
 
 def consumer(ref: str, alias: str, **changes: Any):
