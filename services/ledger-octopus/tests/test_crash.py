@@ -118,7 +118,12 @@ async def test_killed_between_created_and_recorded_still_one_invoice_after_resta
     )
     invoices = await octopus.control.invoices(D)
     assert len(invoices) == 1, "the restarted service found the invoice instead of creating one"
-    assert [b.status for b in bookings] == [BookingStatus.BOOKED]
+    # The outbox is published at least once: after a crash the start-up sweep and the
+    # redelivered order may both publish the entry the crash left, with the same event id
+    # (runtime.flush; consumers ignore the repeat). One booking, as one event id.
+    distinct = {b.event_id: b for b in bookings}
+    assert [b.status for b in distinct.values()] == [BookingStatus.BOOKED]
+    bookings = list(distinct.values())
     assert bookings[0].ledger_ref.document_number == str(invoices[0]["documentSequenceNr"])
     assert checks[0].outcome == CheckOutcome.MATCHED
     calls = await octopus.control.calls(D)
